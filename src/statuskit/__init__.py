@@ -1,0 +1,179 @@
+"""statuskit: trustworthy execution state for plans carried out by AI coding agents.
+
+The public API is exactly the names in ``__all__``; everything else may change. Submodules
+are imported on first use of one of their names, so that ``import statuskit`` and the
+``statuskit`` command stay fast (a command imports only what it needs).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from statuskit.errors import (
+    CorruptStatus,
+    FindingsNotFound,
+    InvalidTaskId,
+    InvalidTransition,
+    LockTimeout,
+    PlanError,
+    RepairRefused,
+    RunNotFound,
+    SchemaTooNew,
+    StatusExists,
+    StatusKitError,
+    StatusMissing,
+    TaskNotFound,
+)
+from statuskit.model import (
+    SCHEMA_VERSION,
+    ExecutionConstraints,
+    PlanStatus,
+    Run,
+    Summary,
+    Task,
+    TaskState,
+)
+
+if TYPE_CHECKING:
+    from statuskit.codec import (
+        decode,
+        encode,
+    )
+    from statuskit.ids import (
+        natural_key,
+    )
+    from statuskit.scheduling import (
+        NextReport,
+        Pick,
+        Waiting,
+        claim,
+        next_tasks,
+        ready,
+        retryable,
+        stuck,
+    )
+    from statuskit.store import (
+        JsonFileStore,
+        MemoryStore,
+        RepairReport,
+        StatusStore,
+    )
+    from statuskit.summary import (
+        is_blocked,
+        is_complete,
+        progress_percent,
+        summarize,
+    )
+    from statuskit.tracker import (
+        Outcome,
+        Tracker,
+        utc_now,
+    )
+    from statuskit.transitions import (
+        Op,
+        apply_batch,
+    )
+    from statuskit.validation import (
+        Problem,
+        repair,
+        validate,
+    )
+
+# Where each lazily imported public name lives.
+_LAZY = {
+    "decode": "statuskit.codec",
+    "encode": "statuskit.codec",
+    "natural_key": "statuskit.ids",
+    "NextReport": "statuskit.scheduling",
+    "Pick": "statuskit.scheduling",
+    "Waiting": "statuskit.scheduling",
+    "claim": "statuskit.scheduling",
+    "next_tasks": "statuskit.scheduling",
+    "ready": "statuskit.scheduling",
+    "retryable": "statuskit.scheduling",
+    "stuck": "statuskit.scheduling",
+    "JsonFileStore": "statuskit.store",
+    "MemoryStore": "statuskit.store",
+    "RepairReport": "statuskit.store",
+    "StatusStore": "statuskit.store",
+    "is_blocked": "statuskit.summary",
+    "is_complete": "statuskit.summary",
+    "progress_percent": "statuskit.summary",
+    "summarize": "statuskit.summary",
+    "Outcome": "statuskit.tracker",
+    "Tracker": "statuskit.tracker",
+    "utc_now": "statuskit.tracker",
+    "Op": "statuskit.transitions",
+    "apply_batch": "statuskit.transitions",
+    "Problem": "statuskit.validation",
+    "repair": "statuskit.validation",
+    "validate": "statuskit.validation",
+}
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CorruptStatus",
+    "ExecutionConstraints",
+    "FindingsNotFound",
+    "InvalidTaskId",
+    "InvalidTransition",
+    "JsonFileStore",
+    "LockTimeout",
+    "MemoryStore",
+    "NextReport",
+    "Op",
+    "Outcome",
+    "Pick",
+    "PlanError",
+    "PlanStatus",
+    "Problem",
+    "RepairRefused",
+    "RepairReport",
+    "Run",
+    "RunNotFound",
+    "SchemaTooNew",
+    "StatusExists",
+    "StatusKitError",
+    "StatusMissing",
+    "StatusStore",
+    "Summary",
+    "Task",
+    "TaskNotFound",
+    "TaskState",
+    "Tracker",
+    "Waiting",
+    "apply_batch",
+    "claim",
+    "decode",
+    "encode",
+    "is_blocked",
+    "is_complete",
+    "natural_key",
+    "next_tasks",
+    "progress_percent",
+    "ready",
+    "repair",
+    "retryable",
+    "stuck",
+    "summarize",
+    "utc_now",
+    "validate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from statuskit._version import __version__
+
+        return __version__
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'statuskit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

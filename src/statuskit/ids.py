@@ -1,0 +1,74 @@
+"""Task ids: natural ordering, validation, and "did you mean" suggestions.
+
+Ids look like ``1.1``, ``2.10``, ``3.4.1``, ``3.1.A`` or ``V1``. They are compared part by part,
+numbers as numbers, so ``2.10`` sorts after ``2.9`` and ``3.4.1`` after ``3.4``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from statuskit.errors import InvalidTaskId
+
+__all__ = ["check_task_id", "closest_ids", "natural_key"]
+
+_CHUNK = re.compile(r"\d+|\D+")
+_FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f]")
+MAX_ID_LENGTH = 64
+
+
+def natural_key(task_id: str) -> tuple[tuple[tuple[int, int, str], ...], ...]:
+    """A sort key that orders ids naturally: ``2.9 < 2.10 < 3 < 3.4 < 3.4.1 < 3.A``.
+
+    Each dot-separated part is split into runs of digits and non-digits; digit runs compare
+    as integers and sort before letters in the same position.
+    """
+    parts = []
+    for part in task_id.split("."):
+        chunks = []
+        for chunk in _CHUNK.findall(part):
+            if chunk.isdigit():
+                chunks.append((0, int(chunk), ""))
+            else:
+                chunks.append((1, 0, chunk.lower()))
+        parts.append(tuple(chunks))
+    return tuple(parts)
+
+
+def check_task_id(task_id: str) -> str:
+    """Return ``task_id`` if it is safe to use as an id and inside a file name.
+
+    Raises:
+        InvalidTaskId: empty, too long, ``.``/``..`` or made only of dots, containing a path
+            separator, NUL or another control character, or leading/trailing white space.
+
+    """
+    if not task_id:
+        raise InvalidTaskId(task_id, "empty")
+    if len(task_id) > MAX_ID_LENGTH:
+        raise InvalidTaskId(task_id, f"longer than {MAX_ID_LENGTH} characters")
+    if task_id.strip() != task_id:
+        raise InvalidTaskId(task_id, "leading or trailing white space")
+    if _FORBIDDEN.search(task_id):
+        raise InvalidTaskId(task_id, "contains a path separator or a control character")
+    if set(task_id) == {"."} or ".." in task_id:
+        raise InvalidTaskId(task_id, "contains '..'")
+    return task_id
+
+
+def closest_ids(task_id: str, known: Iterable[str], limit: int = 3) -> tuple[str, ...]:
+    """The existing ids closest to ``task_id``, best first, for error messages."""
+    import difflib  # noqa: PLC0415 - only error paths need it; keeps CLI start-up lean
+
+    pool = list(dict.fromkeys(known))
+    close = difflib.get_close_matches(task_id, pool, n=limit, cutoff=0.5)
+    if len(close) < limit:
+        # Same leading part ("2.x" for "2.99") is a better hint than nothing.
+        head = task_id.split(".", 1)[0]
+        for candidate in pool:
+            if len(close) >= limit:
+                break
+            if candidate.split(".", 1)[0] == head and candidate not in close:
+                close.append(candidate)
+    return tuple(close)

@@ -1,0 +1,258 @@
+"""Pure scheduling: which tasks are ready, why the others are not, and atomic claims.
+
+Rules, in order:
+
+1. Only pending tasks are ready (failed ones too, for :func:`claim` with ``max_retries``).
+2. Every explicit dependency must be done (completed or skipped); a dependency on an id that
+   does not exist keeps the task waiting (validation reports it).
+3. Phase order: while an earlier phase has a task that is not done, later phases wait.
+   ``cross_phase=True`` drops this rule and lets dependencies alone order the work.
+4. Sequential groups: at most one task of a group is in progress, and a single claim never
+   takes two tasks of the same group.
+
+Ready tasks come in phase order, then natural id order (``2.9`` before ``2.10``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import attrs
+
+from statuskit.ids import natural_key
+from statuskit.model import PlanStatus, Task, TaskState
+from statuskit.transitions import Op, apply_batch
+
+__all__ = [
+    "NextReport",
+    "Pick",
+    "Waiting",
+    "claim",
+    "fail_stuck",
+    "next_tasks",
+    "ready",
+    "retryable",
+    "stuck",
+]
+
+
+@attrs.frozen
+class Pick:
+    """A task that may start now, and why."""
+
+    task: Task
+    """The task."""
+    reason: str
+    """Why it is ready (``"no dependencies"``, ``"dependencies done: 1.1, 1.2"``)."""
+
+
+@attrs.frozen
+class Waiting:
+    """A pending task that may not start yet, and every reason why not."""
+
+    task: Task
+    """The task."""
+    reasons: tuple[str, ...]
+    """Each obstacle: a dependency, a busy sequential group, an unfinished earlier phase."""
+
+
+@attrs.frozen
+class NextReport:
+    """The answer of :func:`next_tasks`."""
+
+    ready: tuple[Pick, ...]
+    """Up to ``n`` tasks to do next, in order."""
+    waiting: tuple[Waiting, ...]
+    """Every pending task that is not ready, with reasons."""
+
+
+def _phase_rank(status: PlanStatus) -> dict[str, int]:
+    ranks: dict[str, int] = {}
+    for task in status.tasks:
+        ranks.setdefault(task.phase, len(ranks))
+    return ranks
+
+
+def _obstacles(status: PlanStatus, *, cross_phase: bool) -> dict[str, list[str]]:
+    """For every pending or failed task, the reasons it cannot start (empty: it can)."""
+    by_id = {task.id: task for task in status.tasks}
+    ranks = _phase_rank(status)
+    # The first phase (in plan order) that still has unfinished work.
+    first_open: int | None = None
+    first_open_task: Task | None = None
+    for task in status.tasks:
+        if not task.status.is_done:
+            rank = ranks[task.phase]
+            if first_open is None or rank < first_open:
+                first_open, first_open_task = rank, task
+    busy_groups: dict[str, str] = {}
+    for task in status.tasks:
+        group = task.sequential_group
+        if group is not None and task.status is TaskState.IN_PROGRESS:
+            busy_groups.setdefault(group, task.id)
+    result: dict[str, list[str]] = {}
+    for task in status.tasks:
+        if task.status not in (TaskState.PENDING, TaskState.FAILED):
+            continue
+        reasons = []
+        for dep in task.dependencies:
+            other = by_id.get(dep)
+            if other is None:
+                reasons.append(f"depends on unknown task {dep}")
+            elif not other.status.is_done:
+                reasons.append(f"waiting for {dep} ({other.status.value})")
+        group = task.sequential_group
+        if group is not None and group in busy_groups:
+            reasons.append(f"sequential group {group} busy: {busy_groups[group]} in progress")
+        if (
+            not cross_phase
+            and first_open is not None
+            and first_open_task is not None
+            and ranks[task.phase] > first_open
+        ):
+            reasons.append(
+                f"earlier phase {first_open_task.phase!r} unfinished "
+                f"({first_open_task.id} {first_open_task.status.value})"
+            )
+        result[task.id] = reasons
+    return result
+
+
+def _order(status: PlanStatus, tasks: list[Task]) -> list[Task]:
+    ranks = _phase_rank(status)
+    return sorted(tasks, key=lambda task: (ranks[task.phase], natural_key(task.id)))
+
+
+def _why_ready(task: Task) -> str:
+    if not task.dependencies:
+        return "no dependencies"
+    return "dependencies done: " + ", ".join(task.dependencies)
+
+
+def ready(status: PlanStatus, *, cross_phase: bool = False) -> tuple[Task, ...]:
+    """Every pending task that may start now, in order."""
+    obstacles = _obstacles(status, cross_phase=cross_phase)
+    candidates = [
+        task for task in status.tasks if task.status is TaskState.PENDING and not obstacles[task.id]
+    ]
+    return tuple(_order(status, candidates))
+
+
+def _select(tasks: list[Task], n: int) -> list[Task]:
+    """Up to ``n`` tasks, never two of the same sequential group."""
+    chosen: list[Task] = []
+    groups: set[str] = set()
+    for task in tasks:
+        if len(chosen) >= n:
+            break
+        group = task.sequential_group
+        if group is not None:
+            if group in groups:
+                continue
+            groups.add(group)
+        chosen.append(task)
+    return chosen
+
+
+def next_tasks(status: PlanStatus, n: int = 1, *, cross_phase: bool = False) -> NextReport:
+    """Up to ``n`` tasks to do next (each with a reason) and why the other pending ones wait.
+
+    Read-only: nothing is claimed. Two tasks of one sequential group are never both offered.
+    """
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    obstacles = _obstacles(status, cross_phase=cross_phase)
+    pending = [task for task in status.tasks if task.status is TaskState.PENDING]
+    free = _order(status, [task for task in pending if not obstacles[task.id]])
+    picks = _select(free, n)
+    picked = {task.id for task in picks}
+    waiting = [
+        Waiting(task, tuple(obstacles[task.id]))
+        for task in _order(status, [task for task in pending if obstacles[task.id]])
+    ]
+    picked_groups = {task.sequential_group: task.id for task in picks if task.sequential_group}
+    for task in free:
+        sibling = picked_groups.get(task.sequential_group or "")
+        if task.id not in picked and sibling is not None:
+            waiting.append(Waiting(task, (f"sequential group: {sibling} goes first",)))
+    return NextReport(
+        ready=tuple(Pick(task, _why_ready(task)) for task in picks), waiting=tuple(waiting)
+    )
+
+
+def claim(
+    status: PlanStatus,
+    n: int,
+    owner: str,
+    *,
+    now: datetime,
+    cross_phase: bool = False,
+    max_retries: int | None = None,
+) -> tuple[PlanStatus, tuple[Task, ...]]:
+    """Choose up to ``n`` ready tasks and mark them in progress for ``owner``, as one change.
+
+    Passed to a store's ``update``, this is atomic: two claimers never get the same task.
+    With ``max_retries``, failed tasks whose ``retry_count`` is below it are candidates too,
+    in the same plan order as pending ones (a failed 1.1 is retried before 1.2 starts);
+    claiming one counts a retry.
+
+    Returns:
+        The new status and the claimed tasks (as they are after the claim).
+
+    """
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    obstacles = _obstacles(status, cross_phase=cross_phase)
+
+    def eligible(task: Task) -> bool:
+        if obstacles.get(task.id):
+            return False
+        if task.status is TaskState.PENDING:
+            return True
+        return (
+            max_retries is not None
+            and task.status is TaskState.FAILED
+            and task.retry_count < max_retries
+        )
+
+    candidates = _order(status, [task for task in status.tasks if eligible(task)])
+    chosen = _select(candidates, n)
+    if not chosen:
+        return status, ()
+    ops = [Op(task_id=task.id, target=TaskState.IN_PROGRESS, owner=owner) for task in chosen]
+    new = apply_batch(status, ops, now=now)
+    ids = {task.id for task in chosen}
+    return new, tuple(task for task in new.tasks if task.id in ids)
+
+
+def retryable(status: PlanStatus, max_retries: int) -> tuple[Task, ...]:
+    """Failed tasks that have been retried fewer than ``max_retries`` times."""
+    return tuple(
+        task
+        for task in status.tasks
+        if task.status is TaskState.FAILED and task.retry_count < max_retries
+    )
+
+
+def stuck(status: PlanStatus, now: datetime, after: timedelta) -> tuple[Task, ...]:
+    """Tasks in progress for longer than ``after`` (by their ``started_at``)."""
+    return tuple(
+        task
+        for task in status.tasks
+        if task.status is TaskState.IN_PROGRESS
+        and task.started_at is not None
+        and now - task.started_at > after
+    )
+
+
+def fail_stuck(status: PlanStatus, now: datetime, after: timedelta) -> PlanStatus:
+    """Mark every stuck task failed, with an error that says how long it ran."""
+    ops = [
+        Op(
+            task_id=task.id,
+            target=TaskState.FAILED,
+            error=f"stuck: in progress for more than {after} (started {task.started_at})",
+        )
+        for task in stuck(status, now, after)
+    ]
+    return apply_batch(status, ops, now=now)

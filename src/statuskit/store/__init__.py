@@ -1,0 +1,14 @@
+"""Where statuses live: the :class:`StatusStore` protocol and its backends."""
+
+from statuskit.store.base import Change, StatusStore
+from statuskit.store.jsonfile import JsonFileStore, RepairReport, findings_file_name
+from statuskit.store.memory import MemoryStore
+
+__all__ = [
+    "Change",
+    "JsonFileStore",
+    "MemoryStore",
+    "RepairReport",
+    "StatusStore",
+    "findings_file_name",
+]

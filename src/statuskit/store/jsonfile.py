@@ -1,0 +1,374 @@
+"""``JsonFileStore``: ``status.json`` on a local filesystem, with a durability protocol.
+
+Write path (inside the writer lock, see :mod:`statuskit.store._lock`):
+
+1. read and decode the current file (a corrupt file stops here: nothing is written);
+2. apply the change; an unchanged result writes nothing;
+3. serialize, write a unique temp file in the same folder, flush and ``fsync`` it, with the
+   old file's permission bits;
+4. keep the current file as the newest backup (a hard link: no copy) and rotate older ones;
+5. ``os.replace`` the temp file over ``status.json`` and ``fsync`` the folder.
+
+A reader therefore sees the old or the new file, never a torn one, and an update that returned
+survives a crash or power loss. Reads take no lock and never write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+import attrs
+
+from statuskit.codec import decode, encode, format_timestamp
+from statuskit.errors import (
+    CorruptStatus,
+    FindingsNotFound,
+    RepairRefused,
+    StatusExists,
+    StatusMissing,
+)
+from statuskit.ids import check_task_id
+from statuskit.model import PlanStatus
+from statuskit.store._lock import WriterLock
+from statuskit.store.base import Change
+
+if TYPE_CHECKING:
+    from statuskit.validation import Problem
+
+__all__ = ["JsonFileStore", "RepairReport", "findings_file_name"]
+
+
+def findings_file_name(task_id: str) -> str:
+    """The findings file name of a task: ``1.2`` → ``1-2.md`` (the id is validated first)."""
+    return check_task_id(task_id).replace(".", "-") + ".md"
+
+
+@attrs.frozen(kw_only=True)
+class RepairReport:
+    """What :meth:`JsonFileStore.repair` did."""
+
+    action: str
+    """``"none"`` (the file was fine), ``"fixed"`` (safe fixes applied), ``"restored"`` (a
+    backup replaced a corrupt file) or ``"rebuilt"`` (a fresh status replaced it)."""
+    fixed: tuple[Problem, ...] = ()
+    """Problems fixed in place (action ``fixed``)."""
+    restored_from: str | None = None
+    """The backup that was restored."""
+    quarantined: str | None = None
+    """Where the corrupt file was kept aside."""
+    restored_last_updated: datetime | None = None
+    """``lastUpdatedAt`` of the restored version: changes after it may be lost."""
+    corrupt_reason: str | None = None
+    """Why the file was corrupt."""
+    remaining: tuple[Problem, ...] = ()
+    """Problems that repair does not fix (they need a person)."""
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some filesystems refuse; the rename stands
+        pass
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(
+    path: str,
+    data: bytes,
+    *,
+    mode: int | None,
+    fsync: bool,
+    before_replace: Callable[[], None] | None = None,
+) -> None:
+    """Write ``data`` to ``path`` through a temp file, ``fsync`` and ``os.replace``."""
+    folder = os.path.dirname(path) or "."
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if before_replace is not None:
+            before_replace()
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if fsync:
+        _fsync_dir(folder)
+
+
+class JsonFileStore:
+    """A plan status kept in a JSON file, safe for many concurrent writer processes.
+
+    Args:
+        path: the ``status.json`` file.
+        lock_timeout: seconds to wait for another writer before :class:`~statuskit.LockTimeout`.
+        backups: generations of previous good versions to keep (``status.json.bak``,
+            ``status.json.bak.1``, ...); 0 keeps none.
+        fsync: ``False`` skips the ``fsync`` calls — faster, and an update that returned may
+            then be lost on power failure (never torn). For throwaway data only.
+        indent: JSON indentation (``None`` for compact files).
+
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        lock_timeout: float = 10.0,
+        *,
+        backups: int = 2,
+        fsync: bool = True,
+        indent: int | None = 2,
+    ) -> None:
+        if backups < 0:
+            raise ValueError("backups must be >= 0")
+        self.path = os.fspath(path)
+        self.lock_path = self.path + ".lock"
+        self.lock_timeout = lock_timeout
+        self.backups = backups
+        self.fsync = fsync
+        self.indent = indent
+        self.findings_dir = os.path.join(os.path.dirname(self.path) or ".", "findings")
+
+    def __repr__(self) -> str:
+        return f"JsonFileStore({self.path!r}, lock_timeout={self.lock_timeout!r})"
+
+    # ------------------------------------------------------------------ reading
+
+    def backup_paths(self) -> list[str]:
+        """Existing backup files, newest first."""
+        names = [self.path + ".bak"] + [f"{self.path}.bak.{i}" for i in range(1, self.backups)]
+        return [name for name in names if os.path.exists(name)]
+
+    def _parse(self, raw: bytes, origin: str) -> PlanStatus:
+        try:
+            obj = json.loads(raw)
+        except UnicodeDecodeError as exc:
+            raise CorruptStatus(
+                f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                origin,
+                backups=self.backup_paths(),
+            ) from None
+        except json.JSONDecodeError as exc:
+            reason = "empty file" if not raw.strip() else f"invalid JSON: {exc.msg}"
+            raise CorruptStatus(
+                reason, origin, position=(exc.lineno, exc.colno), backups=self.backup_paths()
+            ) from None
+        try:
+            return decode(obj)
+        except CorruptStatus as exc:
+            raise exc.with_file(origin, self.backup_paths()) from None
+
+    def _read_bytes(self) -> bytes:
+        try:
+            with open(self.path, "rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            raise StatusMissing(self.path) from None
+
+    def read(self) -> PlanStatus:
+        """Return the status in the file. No lock, no write (see the protocol)."""
+        return self._parse(self._read_bytes(), self.path)
+
+    def exists(self) -> bool:
+        """Whether ``status.json`` exists (corrupt or not)."""
+        return os.path.exists(self.path)
+
+    # ------------------------------------------------------------------ writing
+
+    def _lock(self) -> WriterLock:
+        folder = os.path.dirname(self.path) or "."
+        if not os.path.isdir(folder):
+            raise StatusMissing(self.path)
+        return WriterLock(self.lock_path, self.lock_timeout)
+
+    def _serialize(self, status: PlanStatus) -> bytes:
+        text = json.dumps(encode(status), indent=self.indent, ensure_ascii=False)
+        return (text + "\n").encode("utf-8")
+
+    def _rotate_backups(self) -> None:
+        """Keep the current file as ``.bak`` (a hard link: no copy), shifting older ones."""
+        if self.backups == 0:
+            return
+        for index in range(self.backups - 1, 0, -1):
+            older = self.path + (".bak" if index == 1 else f".bak.{index - 1}")
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(older, f"{self.path}.bak.{index}")
+        link = f"{self.path}.bak.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+        try:
+            os.link(self.path, link)
+        except OSError:
+            # Filesystems without hard links: copy the bytes instead.
+            with open(self.path, "rb") as source, open(link, "wb") as target:
+                target.write(source.read())
+        os.replace(link, self.path + ".bak")
+
+    def _write(self, status: PlanStatus, *, keep_backup: bool) -> None:
+        data = self._serialize(status)
+        try:
+            mode: int | None = os.stat(self.path).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = None
+        _atomic_write(
+            self.path,
+            data,
+            mode=mode,
+            fsync=self.fsync,
+            before_replace=self._rotate_backups if keep_backup else None,
+        )
+
+    def update(self, change: Change) -> PlanStatus:
+        """Apply ``change`` atomically and durably (see the protocol and the module doc)."""
+        with self._lock():
+            current = self.read()
+            new = change(current)
+            if new is current or new == current:
+                return current
+            self._write(new, keep_backup=True)
+            return new
+
+    def create(self, initial: PlanStatus) -> None:
+        """Write ``initial`` as a new file (its folder is created if needed).
+
+        Raises:
+            StatusExists: the file exists already.
+
+        """
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        with self._lock():
+            if self.exists():
+                raise StatusExists(self.path)
+            self._write(initial, keep_backup=False)
+
+    # ------------------------------------------------------------------ findings
+
+    def findings_path(self, task_id: str) -> str:
+        """Where the findings of ``task_id`` are stored."""
+        return os.path.join(self.findings_dir, findings_file_name(task_id))
+
+    def write_findings(self, task_id: str, text: str) -> str:
+        """Write a task's findings atomically; return the file's path."""
+        target = self.findings_path(task_id)
+        os.makedirs(self.findings_dir, exist_ok=True)
+        _atomic_write(target, text.encode("utf-8"), mode=None, fsync=self.fsync)
+        return target
+
+    def read_findings(self, task_id: str) -> str:
+        """Return a task's findings text."""
+        target = self.findings_path(task_id)
+        try:
+            with open(target, encoding="utf-8") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            raise FindingsNotFound(task_id, target) from None
+
+    # ------------------------------------------------------------------ repair
+
+    def repair(
+        self,
+        *,
+        now: datetime | None = None,
+        rebuild: PlanStatus | None = None,
+        dry_run: bool = False,
+    ) -> RepairReport:
+        """Repair the file explicitly; never invents task states.
+
+        * A readable file gets the safe fixes of :func:`statuskit.validation.repair`.
+        * A corrupt file is kept aside as ``status.json.corrupt-<timestamp>`` and the newest
+          backup that decodes is restored; the report says from when.
+        * With no valid backup, repair refuses (:class:`~statuskit.RepairRefused`) unless
+          ``rebuild`` is given (e.g. a fresh status from the plan), which is then written
+          with a loud ``rebuiltAt``/``rebuiltFrom`` marker at the top level.
+
+        With ``dry_run`` the report is computed and nothing is written.
+        """
+        # Validation is only needed here: keep it off every other command's import path.
+        from statuskit.validation import repair as repair_status
+        from statuskit.validation import validate
+
+        moment = now or datetime.now(timezone.utc)
+        with self._lock():
+            raw = self._read_bytes()
+            try:
+                current = self._parse(raw, self.path)
+            except CorruptStatus as exc:
+                return self._restore(raw, exc, moment, rebuild, dry_run)
+            new, fixed = repair_status(current, now=moment)
+            remaining = tuple(p for p in validate(new) if not p.fixable)
+            if new is current:
+                return RepairReport(action="none", remaining=remaining)
+            if not dry_run:
+                self._write(new, keep_backup=True)
+            return RepairReport(action="fixed", fixed=fixed, remaining=remaining)
+
+    def _restore(
+        self,
+        raw: bytes,
+        error: CorruptStatus,
+        now: datetime,
+        rebuild: PlanStatus | None,
+        dry_run: bool,
+    ) -> RepairReport:
+        chosen: tuple[str, bytes, PlanStatus] | None = None
+        for candidate in self.backup_paths():
+            try:
+                with open(candidate, "rb") as handle:
+                    data = handle.read()
+                chosen = (candidate, data, self._parse(data, candidate))
+                break
+            except (OSError, CorruptStatus):
+                continue
+        if chosen is None and rebuild is None:
+            raise RepairRefused(
+                f"{self.path} is corrupt ({error.reason}) and no valid backup exists; "
+                "rebuild it from the plan explicitly (statuskit validate --repair --rebuild)"
+            )
+        stamp = format_timestamp(now).replace(":", "").replace("-", "")
+        quarantine = f"{self.path}.corrupt-{stamp}"
+        if chosen is not None:
+            source, data, status = chosen
+            report = RepairReport(
+                action="restored",
+                restored_from=source,
+                quarantined=quarantine,
+                restored_last_updated=status.last_updated_at,
+                corrupt_reason=error.reason,
+            )
+        else:
+            assert rebuild is not None
+            extra = dict(rebuild.extra)
+            extra["rebuiltAt"] = format_timestamp(now)
+            extra["rebuiltFrom"] = "plan (no valid backup: task states were reset to pending)"
+            data = self._serialize(attrs.evolve(rebuild, extra=extra))
+            report = RepairReport(
+                action="rebuilt", quarantined=quarantine, corrupt_reason=error.reason
+            )
+        if not dry_run:
+            # Keep the corrupt bytes aside before anything replaces them.
+            _atomic_write(quarantine, raw, mode=None, fsync=self.fsync)
+            try:
+                mode: int | None = os.stat(self.path).st_mode & 0o7777
+            except FileNotFoundError:
+                mode = None
+            _atomic_write(self.path, data, mode=mode, fsync=self.fsync)
+        return report

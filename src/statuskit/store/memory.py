@@ -1,0 +1,72 @@
+"""``MemoryStore``: the reference backend, and the test double for code that uses a store."""
+
+from __future__ import annotations
+
+import threading
+
+from statuskit.errors import FindingsNotFound, SchemaTooNew, StatusExists, StatusMissing
+from statuskit.ids import check_task_id
+from statuskit.model import SCHEMA_VERSION, PlanStatus
+from statuskit.store.base import Change
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """A thread-safe store that keeps the status in memory.
+
+    It follows the :class:`~statuskit.StatusStore` contract exactly (updates serialized,
+    unchanged results not "written", findings ids validated), so it can stand in for a file
+    store in tests of code that uses statuskit.
+
+    Args:
+        initial: the status to start with; ``None`` starts empty (``exists()`` is false).
+
+    """
+
+    def __init__(self, initial: PlanStatus | None = None) -> None:
+        self._lock = threading.RLock()
+        self._status = initial
+        self._findings: dict[str, str] = {}
+        self.writes = 0
+        """How many updates actually changed the status (for tests)."""
+
+    def read(self) -> PlanStatus:  # noqa: D102 - documented on the protocol
+        status = self._status
+        if status is None:
+            raise StatusMissing("<memory>")
+        return status
+
+    def update(self, change: Change) -> PlanStatus:  # noqa: D102
+        with self._lock:
+            current = self.read()
+            new = change(current)
+            if new is current or new == current:
+                return current
+            if current.schema_version > SCHEMA_VERSION:
+                raise SchemaTooNew(current.schema_version, SCHEMA_VERSION)
+            self._status = new
+            self.writes += 1
+            return new
+
+    def create(self, initial: PlanStatus) -> None:  # noqa: D102
+        with self._lock:
+            if self._status is not None:
+                raise StatusExists("<memory>")
+            self._status = initial
+
+    def exists(self) -> bool:  # noqa: D102
+        return self._status is not None
+
+    def write_findings(self, task_id: str, text: str) -> str:  # noqa: D102
+        check_task_id(task_id)
+        with self._lock:
+            self._findings[task_id] = text
+        return f"memory:findings/{task_id}"
+
+    def read_findings(self, task_id: str) -> str:  # noqa: D102
+        check_task_id(task_id)
+        try:
+            return self._findings[task_id]
+        except KeyError:
+            raise FindingsNotFound(task_id, "<memory>") from None

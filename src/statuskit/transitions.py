@@ -1,0 +1,339 @@
+r"""Pure state transitions: ``PlanStatus -> PlanStatus``.
+
+Each function returns a new snapshot, or the *same object* when nothing changes (an idempotent
+repeat such as completing a completed task), so callers can tell "unchanged" with ``is``.
+They never read the clock: ``now`` is a parameter.
+
+The table (rows: from, columns: to)::
+
+    from \\ to    in_progress       completed   failed      skipped     pending
+    pending      start             complete    fail        skip        (unchanged)
+    in_progress  (unchanged)       complete    fail        skip        reset
+    failed       retry (+1 count)  complete    (unchanged) skip        reset
+    completed    force             (unchanged) force       force       force
+    skipped      start             complete    forbidden   (unchanged) reset
+
+``force=True`` allows the moves out of completed. A forbidden move raises
+:class:`~statuskit.InvalidTransition`; an unknown id raises :class:`~statuskit.TaskNotFound`
+with the closest ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import attrs
+
+from statuskit.errors import InvalidTransition, RunNotFound, TaskNotFound
+from statuskit.ids import closest_ids
+from statuskit.model import PlanStatus, Run, Task, TaskState
+
+__all__ = [
+    "Op",
+    "apply_batch",
+    "complete",
+    "complete_run",
+    "fail",
+    "find_run",
+    "reset",
+    "skip",
+    "start",
+    "start_run",
+    "transition",
+]
+
+_P = TaskState.PENDING
+_I = TaskState.IN_PROGRESS
+_C = TaskState.COMPLETED
+_F = TaskState.FAILED
+_S = TaskState.SKIPPED
+
+# (from, to) pairs that are never allowed, with the hint shown to the user.
+_FORBIDDEN = {
+    (_S, _F): "a skipped task was not attempted; start it first",
+}
+
+
+@attrs.frozen(kw_only=True)
+class Op:
+    """One transition in a batch (see :func:`apply_batch`)."""
+
+    task_id: str
+    """The task to change."""
+    target: TaskState
+    """The state to move it to."""
+    notes: str | None = None
+    """Notes for a completion."""
+    error: str | None = None
+    """The error for a failure (required when ``target`` is failed)."""
+    reason: str | None = None
+    """The reason for a skip."""
+    force: bool = False
+    """Allow moves out of completed."""
+    owner: str | None = None
+    """Who starts the task (for a start)."""
+
+
+def _index(status: PlanStatus, task_id: str) -> int:
+    for index, task in enumerate(status.tasks):
+        if task.id == task_id:
+            return index
+    raise TaskNotFound(task_id, closest_ids(task_id, (task.id for task in status.tasks)))
+
+
+def _duration(started: datetime | None, ended: datetime) -> int | None:
+    if started is None:
+        return None
+    return max(0, round((ended - started).total_seconds() * 1000))
+
+
+def _moved(
+    task: Task,
+    target: TaskState,
+    *,
+    now: datetime,
+    notes: str | None,
+    error: str | None,
+    reason: str | None,
+    owner: str | None,
+) -> Task:
+    """The task after the move (the move is known to be allowed and to change something)."""
+    if target is _I:
+        retry = task.status is _F
+        return attrs.evolve(
+            task,
+            status=_I,
+            started_at=now,
+            completed_at=None,
+            duration_ms=None,
+            error=None,
+            skip_reason=None,
+            retry_count=task.retry_count + 1 if retry else task.retry_count,
+            owner=owner if owner is not None else task.owner,
+        )
+    if target is _P:
+        return attrs.evolve(
+            task,
+            status=_P,
+            started_at=None,
+            completed_at=None,
+            duration_ms=None,
+            error=None,
+            skip_reason=None,
+            owner=None,
+        )
+    # A terminal state: completed, failed or skipped. Only an attempt that was running has a
+    # duration; completing straight from pending (or failed, skipped) records none rather than
+    # an invented one.
+    base = attrs.evolve(
+        task,
+        status=target,
+        completed_at=now,
+        duration_ms=_duration(task.started_at, now) if task.status is _I else None,
+    )
+    if target is _C:
+        return attrs.evolve(
+            base,
+            notes=notes if notes is not None else task.notes,
+            error=None,
+            skip_reason=None,
+        )
+    if target is _F:
+        return attrs.evolve(
+            base, error=error, last_error=error, last_error_at=now, skip_reason=None
+        )
+    return attrs.evolve(base, skip_reason=reason, error=None)
+
+
+def _check(task: Task, target: TaskState, force: bool, error: str | None) -> None:
+    if task.status is _C and not force:
+        raise InvalidTransition(
+            task.id, task.status.value, target.value, "completed tasks change only with force"
+        )
+    hint = _FORBIDDEN.get((task.status, target))
+    if hint is not None:
+        raise InvalidTransition(task.id, task.status.value, target.value, hint)
+    if target is _F and not error:
+        raise InvalidTransition(
+            task.id, task.status.value, target.value, "a failure needs an error message"
+        )
+
+
+def _apply(status: PlanStatus, index: int, op: Op, now: datetime) -> PlanStatus:
+    task = status.tasks[index]
+    if task.status is op.target:
+        return status
+    _check(task, op.target, op.force, op.error)
+    new_task = _moved(
+        task, op.target, now=now, notes=op.notes, error=op.error, reason=op.reason, owner=op.owner
+    )
+    tasks = (*status.tasks[:index], new_task, *status.tasks[index + 1 :])
+    phase = new_task.phase if op.target is _I and new_task.phase else status.current_phase
+    return attrs.evolve(status, tasks=tasks, last_updated_at=now, current_phase=phase)
+
+
+def transition(
+    status: PlanStatus,
+    task_id: str,
+    target: TaskState,
+    *,
+    now: datetime,
+    notes: str | None = None,
+    error: str | None = None,
+    reason: str | None = None,
+    force: bool = False,
+    owner: str | None = None,
+) -> PlanStatus:
+    """Move one task to ``target``; return ``status`` itself when it is already there.
+
+    Raises:
+        TaskNotFound: no task has this id.
+        InvalidTransition: the table forbids the move (or a failure has no error text).
+
+    """
+    op = Op(
+        task_id=task_id,
+        target=target,
+        notes=notes,
+        error=error,
+        reason=reason,
+        force=force,
+        owner=owner,
+    )
+    return _apply(status, _index(status, task_id), op, now)
+
+
+def start(
+    status: PlanStatus,
+    task_id: str,
+    *,
+    now: datetime,
+    force: bool = False,
+    owner: str | None = None,
+) -> PlanStatus:
+    """Mark a task in progress (a retry when it had failed: ``retry_count`` + 1)."""
+    return transition(status, task_id, _I, now=now, force=force, owner=owner)
+
+
+def complete(
+    status: PlanStatus,
+    task_id: str,
+    *,
+    now: datetime,
+    notes: str | None = None,
+    force: bool = False,
+) -> PlanStatus:
+    """Mark a task completed, with optional notes; ``duration_ms`` when it had been started."""
+    return transition(status, task_id, _C, now=now, notes=notes, force=force)
+
+
+def fail(
+    status: PlanStatus, task_id: str, *, now: datetime, error: str, force: bool = False
+) -> PlanStatus:
+    """Mark a task failed with an error (recorded in ``error`` and ``last_error``)."""
+    return transition(status, task_id, _F, now=now, error=error, force=force)
+
+
+def skip(
+    status: PlanStatus,
+    task_id: str,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    force: bool = False,
+) -> PlanStatus:
+    """Mark a task skipped, with an optional reason."""
+    return transition(status, task_id, _S, now=now, reason=reason, force=force)
+
+
+def reset(status: PlanStatus, task_id: str, *, now: datetime, force: bool = False) -> PlanStatus:
+    """Put a task back to pending (its retry count and last error are kept as history)."""
+    return transition(status, task_id, _P, now=now, force=force)
+
+
+def apply_batch(status: PlanStatus, ops: Iterable[Op], *, now: datetime) -> PlanStatus:
+    """Apply several transitions as one: all of them, or none (the first error is raised).
+
+    Operations run in order, each seeing the result of the previous ones. Returns ``status``
+    itself when no operation changed anything.
+    """
+    positions = {task.id: index for index, task in enumerate(status.tasks)}
+    current = status
+    for op in ops:
+        index = positions.get(op.task_id)
+        if index is None:
+            raise TaskNotFound(op.task_id, closest_ids(op.task_id, positions))
+        current = _apply(current, index, op, now)
+    return current
+
+
+def _run_id(now: datetime, taken: Sequence[Run]) -> str:
+    base = f"run-{round(now.timestamp() * 1000)}"
+    ids = {run.run_id for run in taken}
+    candidate, suffix = base, 1
+    while candidate in ids:
+        suffix += 1
+        candidate = f"{base}-{suffix}"
+    return candidate
+
+
+def _run_index(status: PlanStatus, run_id: str | None) -> int:
+    for position in range(len(status.runs) - 1, -1, -1):
+        run = status.runs[position]
+        if (run_id is None and run.completed_at is None) or run.run_id == run_id:
+            return position
+    raise RunNotFound(run_id)
+
+
+def find_run(status: PlanStatus, run_id: str | None = None) -> Run:
+    """The run with this id, or the latest open run when ``run_id`` is ``None``.
+
+    Raises:
+        RunNotFound: no such run, or no open run.
+
+    """
+    return status.runs[_run_index(status, run_id)]
+
+
+def start_run(status: PlanStatus, *, now: datetime, run_id: str | None = None) -> PlanStatus:
+    """Append a new open run (id ``run-<epoch ms>`` unless given).
+
+    Raises:
+        ValueError: ``run_id`` is already used.
+
+    """
+    if run_id is not None and any(run.run_id == run_id for run in status.runs):
+        raise ValueError(f"run {run_id!r} already exists")
+    new = Run(run_id=run_id or _run_id(now, status.runs), started_at=now)
+    return attrs.evolve(status, runs=(*status.runs, new), last_updated_at=now)
+
+
+def complete_run(
+    status: PlanStatus,
+    *,
+    now: datetime,
+    run_id: str | None = None,
+    completed: int | None = None,
+    failed: int | None = None,
+) -> PlanStatus:
+    """Close a run (the latest open one unless ``run_id`` is given) with its counts.
+
+    Returns ``status`` itself when the run is already closed with the same counts.
+
+    Raises:
+        RunNotFound: no such run, or no open run.
+
+    """
+    index = _run_index(status, run_id)
+    run = status.runs[index]
+    new = attrs.evolve(
+        run,
+        completed_at=run.completed_at or now,
+        tasks_completed=run.tasks_completed if completed is None else completed,
+        tasks_failed=run.tasks_failed if failed is None else failed,
+    )
+    if new == run:
+        return status
+    runs = (*status.runs[:index], new, *status.runs[index + 1 :])
+    return attrs.evolve(status, runs=runs, last_updated_at=now)
