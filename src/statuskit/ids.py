@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from statuskit.errors import InvalidTaskId
 
-__all__ = ["check_task_id", "closest_ids", "natural_key"]
+__all__ = ["check_task_id", "closest_ids", "findings_file_name", "natural_key"]
 
 _CHUNK = re.compile(r"\d+|\D+")
 _FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f]")
@@ -72,3 +72,8 @@ def closest_ids(task_id: str, known: Iterable[str], limit: int = 3) -> tuple[str
             if candidate.split(".", 1)[0] == head and candidate not in close:
                 close.append(candidate)
     return tuple(close)
+
+
+def findings_file_name(task_id: str) -> str:
+    """The findings file name of a task: ``1.2`` → ``1-2.md`` (the id is validated first)."""
+    return check_task_id(task_id).replace(".", "-") + ".md"

@@ -1,7 +1,7 @@
 """Where statuses live: the :class:`StatusStore` protocol and its backends."""
 
 from statuskit.store.base import Change, StatusStore
-from statuskit.store.jsonfile import JsonFileStore, RepairReport, findings_file_name
+from statuskit.store.jsonfile import JsonFileStore, RepairReport
 from statuskit.store.memory import MemoryStore
 
 __all__ = [
@@ -10,5 +10,4 @@ __all__ = [
     "MemoryStore",
     "RepairReport",
     "StatusStore",
-    "findings_file_name",
 ]

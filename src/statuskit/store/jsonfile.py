@@ -32,7 +32,7 @@ from statuskit.errors import (
     StatusExists,
     StatusMissing,
 )
-from statuskit.ids import check_task_id
+from statuskit.ids import findings_file_name
 from statuskit.model import PlanStatus
 from statuskit.store._lock import WriterLock
 from statuskit.store.base import Change
@@ -41,11 +41,6 @@ if TYPE_CHECKING:
     from statuskit.validation import Problem
 
 __all__ = ["JsonFileStore", "RepairReport", "findings_file_name"]
-
-
-def findings_file_name(task_id: str) -> str:
-    """The findings file name of a task: ``1.2`` → ``1-2.md`` (the id is validated first)."""
-    return check_task_id(task_id).replace(".", "-") + ".md"
 
 
 @attrs.frozen(kw_only=True)
@@ -277,7 +272,7 @@ class JsonFileStore:
         """Return a task's findings text."""
         target = self.findings_path(task_id)
         try:
-            with open(target, encoding="utf-8") as handle:
+            with open(target, encoding="utf-8", newline="") as handle:
                 return handle.read()
         except FileNotFoundError:
             raise FindingsNotFound(task_id, target) from None

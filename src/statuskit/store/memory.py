@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from statuskit.errors import FindingsNotFound, SchemaTooNew, StatusExists, StatusMissing
-from statuskit.ids import check_task_id
+from statuskit.ids import check_task_id, findings_file_name
 from statuskit.model import SCHEMA_VERSION, PlanStatus
 from statuskit.store.base import Change
 
@@ -59,10 +59,10 @@ class MemoryStore:
         return self._status is not None
 
     def write_findings(self, task_id: str, text: str) -> str:  # noqa: D102
-        check_task_id(task_id)
+        name = findings_file_name(task_id)
         with self._lock:
             self._findings[task_id] = text
-        return f"memory:findings/{task_id}"
+        return f"findings/{name}"
 
     def read_findings(self, task_id: str) -> str:  # noqa: D102
         check_task_id(task_id)
