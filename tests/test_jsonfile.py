@@ -10,8 +10,8 @@ import signal
 import stat
 import sys
 import time
-from datetime import datetime, timezone
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import portalocker
@@ -305,14 +305,10 @@ class TestLock:
         """And the other way round."""
         from statuskit.store._lock import WriterLock
 
-        with WriterLock(store.lock_path, timeout=1):
-            with pytest.raises(portalocker.LockException):
-                portalocker.Lock(
-                    store.lock_path,
-                    "a",
-                    timeout=0.2,
-                    flags=portalocker.LOCK_EX | portalocker.LOCK_NB,
-                ).acquire()
+        flags = portalocker.LOCK_EX | portalocker.LOCK_NB
+        other = portalocker.Lock(store.lock_path, "a", timeout=0.2, flags=flags)
+        with WriterLock(store.lock_path, timeout=1), pytest.raises(portalocker.LockException):
+            other.acquire()
         portalocker.Lock(store.lock_path, "a", timeout=1).acquire().close()
 
     def test_lock_file_never_removed(self, store: JsonFileStore) -> None:
