@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from statuskit.codec import decode, encode, format_timestamp
+from statuskit.codec import decode, dumps, format_timestamp
 from statuskit.errors import (
     CorruptStatus,
     FindingsNotFound,
@@ -122,7 +122,8 @@ class JsonFileStore:
             ``status.json.bak.1``, ...); 0 keeps none.
         fsync: ``False`` skips the ``fsync`` calls — faster, and an update that returned may
             then be lost on power failure (never torn). For throwaway data only.
-        indent: JSON indentation (``None`` for compact files).
+        indent: the file's layout: ``"lines"`` (one task per line, the default), ``None``
+            (compact) or an integer indentation (see :func:`statuskit.codec.dumps`).
 
     """
 
@@ -133,7 +134,7 @@ class JsonFileStore:
         *,
         backups: int = 2,
         fsync: bool = True,
-        indent: int | None = 2,
+        indent: int | str | None = "lines",
     ) -> None:
         if backups < 0:
             raise ValueError("backups must be >= 0")
@@ -198,8 +199,7 @@ class JsonFileStore:
         return WriterLock(self.lock_path, self.lock_timeout)
 
     def _serialize(self, status: PlanStatus) -> bytes:
-        text = json.dumps(encode(status), indent=self.indent, ensure_ascii=False)
-        return (text + "\n").encode("utf-8")
+        return dumps(status, indent=self.indent).encode("utf-8")
 
     def _rotate_backups(self) -> None:
         """Keep the current file as ``.bak`` (a hard link: no copy), shifting older ones."""
@@ -237,7 +237,7 @@ class JsonFileStore:
         with self._lock():
             current = self.read()
             new = change(current)
-            if new is current or new == current:
+            if new is current:  # the transitions return their input when nothing changes
                 return current
             self._write(new, keep_backup=True)
             return new

@@ -41,7 +41,7 @@ class MemoryStore:
         with self._lock:
             current = self.read()
             new = change(current)
-            if new is current or new == current:
+            if new is current:
                 return current
             if current.schema_version > SCHEMA_VERSION:
                 raise SchemaTooNew(current.schema_version, SCHEMA_VERSION)
