@@ -47,6 +47,9 @@ __all__ = [
     "decode",
     "dumps",
     "encode",
+    "encode_run",
+    "encode_summary",
+    "encode_task",
     "format_timestamp",
     "parse_timestamp",
 ]
@@ -436,7 +439,8 @@ def _put_time(out: dict[str, Any], key: str, value: datetime | None) -> None:
         out[key] = format_timestamp(value)
 
 
-def _encode_task(task: Task) -> dict[str, Any]:
+def encode_task(task: Task) -> dict[str, Any]:
+    """The file's form of one task (the same dict :func:`encode` puts in ``tasks``)."""
     out: dict[str, Any] = {
         "id": task.id,
         "phase": task.phase,
@@ -477,7 +481,8 @@ def _encode_task(task: Task) -> dict[str, Any]:
     return out
 
 
-def _encode_run(run: Run) -> dict[str, Any]:
+def encode_run(run: Run) -> dict[str, Any]:
+    """The file's form of one run."""
     out: dict[str, Any] = {"runId": run.run_id}
     _put_time(out, "startedAt", run.started_at)
     _put_time(out, "completedAt", run.completed_at)
@@ -523,8 +528,8 @@ def encode(status: PlanStatus) -> dict[str, Any]:
         format_timestamp(status.last_updated_at) if status.last_updated_at else None
     )
     out["currentPhase"] = status.current_phase
-    out["tasks"] = [_encode_task(task) for task in status.tasks]
-    out["runs"] = [_encode_run(run) for run in status.runs]
+    out["tasks"] = [encode_task(task) for task in status.tasks]
+    out["runs"] = [encode_run(run) for run in status.runs]
     summary: dict[str, Any] = encode_summary(summarize(status.tasks))
     if isinstance(summary_extra, Mapping):
         for key, value in summary_extra.items():
@@ -612,8 +617,8 @@ def converter() -> cattrs.Converter:
         )
         conv.register_structure_hook(TaskState, lambda value, _: TaskState(value))
         conv.register_unstructure_hook(PlanStatus, encode)
-        conv.register_unstructure_hook(Task, _encode_task)
-        conv.register_unstructure_hook(Run, _encode_run)
+        conv.register_unstructure_hook(Task, encode_task)
+        conv.register_unstructure_hook(Run, encode_run)
         conv.register_unstructure_hook(Summary, encode_summary)
         conv.register_unstructure_hook(datetime, format_timestamp)
         conv.register_unstructure_hook(TaskState, lambda state: state.value)
