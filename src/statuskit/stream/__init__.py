@@ -1,0 +1,38 @@
+"""Agent output streams: lines in, typed events out. Knows nothing of stores.
+
+See :class:`StreamParser` for the semantics and ``docs/stream.md`` for the event records.
+"""
+
+from statuskit.stream.callbacks import Callbacks
+from statuskit.stream.events import (
+    ApiError,
+    Event,
+    Malformed,
+    SessionStarted,
+    Text,
+    ToolAbandoned,
+    ToolFinished,
+    ToolInputReady,
+    ToolProgress,
+    ToolStarted,
+    TurnResult,
+)
+from statuskit.stream.parser import DEFAULT_MAX_LINE, StreamParser, parse
+
+__all__ = [
+    "DEFAULT_MAX_LINE",
+    "ApiError",
+    "Callbacks",
+    "Event",
+    "Malformed",
+    "SessionStarted",
+    "StreamParser",
+    "Text",
+    "ToolAbandoned",
+    "ToolFinished",
+    "ToolInputReady",
+    "ToolProgress",
+    "ToolStarted",
+    "TurnResult",
+    "parse",
+]

@@ -1,0 +1,674 @@
+"""The agent stream parser: right about when tools start and finish, and never raises."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from statuskit.stream import (
+    Callbacks,
+    Event,
+    Malformed,
+    StreamParser,
+    Text,
+    ToolAbandoned,
+    ToolFinished,
+    ToolInputReady,
+    ToolStarted,
+    TurnResult,
+    parse,
+)
+
+from .clihelp import run
+from .helpers import corpus_dir
+
+
+def ticking() -> Iterator[float]:
+    value = 0.0
+    while True:
+        yield value
+        value += 1.0
+
+
+def events_of(data: bytes | str | list[bytes], **kwargs: Any) -> list[Event]:
+    clock = ticking()
+    return parse(data, clock=lambda: next(clock), **kwargs)
+
+
+def tools(events: list[Event]) -> list[tuple[Any, ...]]:
+    """The tool lifecycle: (kind, id, name, parent, is_error) for starts, finishes, abandons."""
+    out: list[tuple[Any, ...]] = []
+    for event in events:
+        if isinstance(event, ToolStarted):
+            out.append(("start", event.tool_id, event.name, event.parent_tool_id))
+        elif isinstance(event, ToolFinished):
+            out.append(("finish", event.tool_id, event.name, event.parent_tool_id, event.is_error))
+        elif isinstance(event, ToolAbandoned):
+            out.append(("abandon", event.tool_id, event.name))
+    return out
+
+
+def line(obj: dict[str, Any]) -> str:
+    return json.dumps(obj) + "\n"
+
+
+def assistant(*blocks: dict[str, Any], msg: str = "m1", parent: str | None = None) -> str:
+    return line(
+        {
+            "type": "assistant",
+            "message": {"id": msg, "content": list(blocks)},
+            "parent_tool_use_id": parent,
+        }
+    )
+
+
+def tool_use(tool_id: str, name: str, **tool_input: Any) -> dict[str, Any]:
+    return {"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}
+
+
+def result(
+    tool_id: str, content: Any = "ok", *, error: bool = False, parent: str | None = None
+) -> str:
+    block = {"type": "tool_result", "tool_use_id": tool_id, "content": content, "is_error": error}
+    return line({"type": "user", "message": {"content": [block]}, "parent_tool_use_id": parent})
+
+
+def partial(event: dict[str, Any], parent: str | None = None) -> str:
+    return line({"type": "stream_event", "event": event, "parent_tool_use_id": parent})
+
+
+# --------------------------------------------------------------------------- corpus
+
+CORPUS_TOOLS: dict[str, list[tuple[Any, ...]]] = {
+    "charlieyou-gleam_cli2.1.3_bash-ls-roundtrip.jsonl": [
+        ("start", "toolu_01BeipFBP3sUY3EAwVg3qQnE", "Bash", None),
+        ("finish", "toolu_01BeipFBP3sUY3EAwVg3qQnE", "Bash", None, False),
+    ],
+    "charlieyou-gleam_cli2.1.7_basic-query.ndjson": [],
+    "hive-mind_cli2.1.284_background-disabled.jsonl": [
+        ("start", "toolu_01R3V73DFfTi25FhdGuHcnsR", "Agent", None),
+        ("start", "toolu_01KHJAprDEpuEwszTQZQ96B1", "Bash", None),
+        ("start", "toolu_0162qQiwMQf5heSbeFKjnaUk", "Bash", "toolu_01R3V73DFfTi25FhdGuHcnsR"),
+        ("finish", "toolu_01KHJAprDEpuEwszTQZQ96B1", "Bash", None, False),
+        (
+            "finish",
+            "toolu_0162qQiwMQf5heSbeFKjnaUk",
+            "Bash",
+            "toolu_01R3V73DFfTi25FhdGuHcnsR",
+            False,
+        ),
+        ("finish", "toolu_01R3V73DFfTi25FhdGuHcnsR", "Agent", None, False),
+    ],
+    "vercel-ai_tool-input-stream.jsonl": [
+        ("start", "toolu_01844wW4nkwSTXm5fD6si35A", "Write", None),
+        ("abandon", "toolu_01844wW4nkwSTXm5fD6si35A", "Write"),
+    ],
+    "vercel-ai_tool-use-result-stream.jsonl": [
+        ("start", "toolu_01CzerpW7U9o3KGCY6R51Ytd", "Read", None),
+        ("start", "toolu_0117Edzdd3w14bFgA69WKiNL", "TaskCreate", None),
+        ("finish", "toolu_01CzerpW7U9o3KGCY6R51Ytd", "Read", None, False),
+        ("finish", "toolu_0117Edzdd3w14bFgA69WKiNL", "TaskCreate", None, False),
+        ("start", "toolu_01PN3kPDaUbWD3xBH22YnrLM", "Bash", None),
+        ("start", "toolu_01AmgDXpXZyKM2EzUdnfbsYf", "Bash", None),
+        ("finish", "toolu_01AmgDXpXZyKM2EzUdnfbsYf", "Bash", None, True),
+        ("finish", "toolu_01PN3kPDaUbWD3xBH22YnrLM", "Bash", None, False),
+    ],
+    "vercel-ai_issue-21686-live-events.jsonl": [],
+    "anthropic-sdk-python_api-sse_tool-use-response.txt": [
+        ("start", "toolu_01NRLabsLyVHZPKxbKvkfSMn", "get_weather", None),
+        ("abandon", "toolu_01NRLabsLyVHZPKxbKvkfSMn", "get_weather"),
+    ],
+}
+
+
+class TestCorpus:
+    """Every captured stream gives exactly the tool lifecycle read from it by hand."""
+
+    def test_every_capture_is_covered(self) -> None:
+        """No capture is left out of the table."""
+        names = {p.name for p in corpus_dir("streams").iterdir()}
+        assert names == set(CORPUS_TOOLS)
+
+    @pytest.mark.parametrize("name", sorted(CORPUS_TOOLS))
+    def test_tool_sequence(self, name: str) -> None:
+        """Starts, finishes (with error flags and parents) and abandons, in order."""
+        data = (corpus_dir("streams") / name).read_bytes()
+        events = events_of(data)
+        assert tools(events) == CORPUS_TOOLS[name]
+        assert not [e for e in events if isinstance(e, Malformed)]
+
+    def test_details(self) -> None:
+        """Sessions, inputs, results, progress, SSE text and tool_result previews."""
+        folder = corpus_dir("streams")
+        events = events_of(
+            (folder / "charlieyou-gleam_cli2.1.3_bash-ls-roundtrip.jsonl").read_bytes()
+        )
+        assert events[0].to_json()["session_id"] == "40e7b02d-c0f9-4876-9010-f514d4eb0603"
+        ready = [e for e in events if isinstance(e, ToolInputReady)]
+        assert ready[0].input == {
+            "command": "ls -la",
+            "description": "List files in current directory",
+        }
+        turn = events[-1]
+        assert isinstance(turn, TurnResult)
+        assert (turn.subtype, turn.is_error, turn.num_turns) == ("success", False, 2)
+        assert turn.cost_usd == pytest.approx(0.24722425)
+        finished = next(e for e in events if isinstance(e, ToolFinished))
+        assert finished.preview.startswith("total 1976")
+        assert finished.duration_s == 1.0  # ticking clock: started at 0, finished at 1
+        sse = events_of(
+            (folder / "anthropic-sdk-python_api-sse_tool-use-response.txt").read_bytes()
+        )
+        assert "".join(e.text for e in sse if isinstance(e, Text)) == (
+            "I'll check the current weather in Paris for you."
+        )
+        assert [e.input for e in sse if isinstance(e, ToolInputReady)] == [{"location": "Paris"}]
+        write = events_of((folder / "vercel-ai_tool-input-stream.jsonl").read_bytes())
+        inputs = [e for e in write if isinstance(e, ToolInputReady)]
+        assert inputs[0].input["file_path"] == "/work/.tmp-issue-19695/sample.txt"
+        assert inputs[0].line == 14  # at content_block_stop, not at the start
+        progress = events_of((folder / "vercel-ai_issue-21686-live-events.jsonl").read_bytes())
+        assert [e.to_json() for e in progress] == [
+            {
+                "event": "tool_progress",
+                "line": 1,
+                "tool_id": "toolu_01EvoHjgongHipd4eFYTHM29-heartbeat-0",
+                "elapsed_s": 30,
+            }
+        ]
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+class TestSemantics:
+    """Our own fixtures for each rule."""
+
+    def test_parallel_out_of_order(self) -> None:
+        """Three parallel tools whose results come back 3, 1, 2."""
+        data = (
+            assistant(tool_use("a", "Read"))
+            + assistant(tool_use("b", "Grep"))
+            + assistant(tool_use("c", "Bash"))
+            + result("c", "third", error=True)
+            + result("a", "first")
+            + result("b", [{"type": "text", "text": "second"}])
+        )
+        events = events_of(data)
+        assert tools(events) == [
+            ("start", "a", "Read", None),
+            ("start", "b", "Grep", None),
+            ("start", "c", "Bash", None),
+            ("finish", "c", "Bash", None, True),
+            ("finish", "a", "Read", None, False),
+            ("finish", "b", "Grep", None, False),
+        ]
+        finished = {e.tool_id: e for e in events if isinstance(e, ToolFinished)}
+        assert finished["b"].preview == "second"
+        # a started at tick 0 and finished at the 5th tick: durations follow receive times.
+        assert [finished[t].duration_s for t in "abc"] == [4.0, 4.0, 1.0]
+
+    def test_subagent_interleaved(self) -> None:
+        """Subagent tools carry their parent's id; main-thread tools carry none."""
+        data = (
+            assistant(tool_use("agent", "Agent", prompt="go"))
+            + assistant(tool_use("main1", "Bash"))
+            + assistant(tool_use("sub1", "Read"), msg="m2", parent="agent")
+            + result("main1")
+            + assistant({"type": "text", "text": "sub text"}, msg="m2", parent="agent")
+            + result("sub1", parent="agent")
+            + result("agent", "report")
+        )
+        events = events_of(data)
+        assert tools(events) == [
+            ("start", "agent", "Agent", None),
+            ("start", "main1", "Bash", None),
+            ("start", "sub1", "Read", "agent"),
+            ("finish", "main1", "Bash", None, False),
+            ("finish", "sub1", "Read", "agent", False),
+            ("finish", "agent", "Agent", None, False),
+        ]
+        assert [e.parent_tool_id for e in events if isinstance(e, Text)] == ["agent"]
+
+    def test_partial_plus_snapshot_starts_once(self) -> None:
+        """content_block_start then the assistant snapshot: one start, one input-ready."""
+        data = (
+            partial({"type": "message_start", "message": {"id": "m9"}})
+            + partial(
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "text", "text": ""},
+                }
+            )
+            + partial(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": "Hel"},
+                }
+            )
+            + partial(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": "lo"},
+                }
+            )
+            + partial({"type": "content_block_stop", "index": 0})
+            + assistant({"type": "text", "text": "Hello"}, msg="m9")
+            + partial(
+                {
+                    "type": "content_block_start",
+                    "index": 1,
+                    "content_block": {"type": "tool_use", "id": "t1", "name": "Edit", "input": {}},
+                }
+            )
+            + partial(
+                {
+                    "type": "content_block_delta",
+                    "index": 1,
+                    "delta": {"type": "input_json_delta", "partial_json": '{"path": "a'},
+                }
+            )
+            + partial(
+                {
+                    "type": "content_block_delta",
+                    "index": 1,
+                    "delta": {"type": "input_json_delta", "partial_json": '.py"}'},
+                }
+            )
+            + partial({"type": "content_block_stop", "index": 1})
+            + assistant(tool_use("t1", "Edit", path="a.py"), msg="m9")
+            + partial({"type": "message_stop"})
+            + result("t1")
+        )
+        events = events_of(data)
+        kinds = [e.kind for e in events]
+        assert kinds == ["text", "text", "tool_started", "tool_input_ready", "tool_finished"]
+        assert [e.text for e in events if isinstance(e, Text)] == ["Hel", "lo"]  # not "Hello" again
+        start = next(e for e in events if isinstance(e, ToolStarted))
+        assert start.input == {}
+        ready = next(e for e in events if isinstance(e, ToolInputReady))
+        assert (ready.input, ready.line) == ({"path": "a.py"}, 10)
+        finish = next(e for e in events if isinstance(e, ToolFinished))
+        assert finish.line == 13  # the tool_result line, not content_block_stop (line 10)
+
+    def test_partial_json_never_crosses_messages(self) -> None:
+        """Block index 0 of a new message does not continue the old message's block 0."""
+        data = (
+            partial({"type": "message_start", "message": {"id": "m1"}})
+            + partial(
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "tool_use", "id": "t1", "name": "A"},
+                }
+            )
+            + partial(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": '{"x": '},
+                }
+            )
+            + partial({"type": "message_stop"})
+            + partial({"type": "message_start", "message": {"id": "m2"}})
+            + partial(
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "tool_use", "id": "t2", "name": "B"},
+                }
+            )
+            + partial(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": '{"y": 2}'},
+                }
+            )
+            + partial({"type": "content_block_stop", "index": 0})
+        )
+        ready = [e for e in events_of(data) if isinstance(e, ToolInputReady)]
+        assert [(e.tool_id, e.input) for e in ready] == [("t2", {"y": 2})]
+
+    def test_background_tool_finishes_on_notification(self) -> None:
+        """A backgrounded tool's immediate result is not its end; the notification is."""
+        data = (
+            assistant(tool_use("bg", "Bash", command="sleep 60", run_in_background=True))
+            + line(
+                {
+                    "type": "system",
+                    "subtype": "task_started",
+                    "tool_use_id": "bg",
+                    "task_id": "k1",
+                    "is_backgrounded": True,
+                }
+            )
+            + result("bg", "Command running in background with ID: k1")
+            + assistant(tool_use("fg", "Read"))
+            + result("fg")
+            + line(
+                {
+                    "type": "system",
+                    "subtype": "task_notification",
+                    "tool_use_id": "bg",
+                    "task_id": "k1",
+                    "status": "failed",
+                    "summary": "exit 1",
+                }
+            )
+        )
+        events = events_of(data)
+        assert tools(events) == [
+            ("start", "bg", "Bash", None),
+            ("start", "fg", "Read", None),
+            ("finish", "fg", "Read", None, False),
+            ("finish", "bg", "Bash", None, True),
+        ]
+        assert (
+            next(e for e in events if isinstance(e, ToolFinished) and e.tool_id == "bg").line == 6
+        )
+
+    def test_cut_mid_input(self) -> None:
+        """A stream that stops inside a tool input (max_tokens): raw input kept, abandoned."""
+        data = (
+            partial({"type": "message_start", "message": {"id": "m1"}})
+            + partial(
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "tool_use", "id": "t1", "name": "Write"},
+                }
+            )
+            + partial(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": '{"content": "abc'},
+                }
+            )
+            + partial({"type": "content_block_stop", "index": 0})
+            + partial({"type": "message_delta", "delta": {"stop_reason": "max_tokens"}})
+            + line({"type": "result", "subtype": "error_max_turns", "is_error": False})
+        )
+        events = events_of(data)
+        ready = next(e for e in events if isinstance(e, ToolInputReady))
+        assert ready.input == '{"content": "abc'
+        turn = next(e for e in events if isinstance(e, TurnResult))
+        assert turn.is_error  # subtype checked, not only is_error
+        assert tools(events)[-1] == ("abandon", "t1", "Write")
+
+    def test_result_and_api_errors(self) -> None:
+        """error events and announced retries become api_error."""
+        data = (
+            "event: error\n"
+            + "data: "
+            + json.dumps(
+                {"type": "error", "error": {"type": "overloaded", "message": "Overloaded"}}
+            )
+            + "\n"
+            + line(
+                {"type": "system", "subtype": "api_retry", "error": "rate limited", "attempt": 1}
+            )
+        )
+        records = [e.to_json() for e in events_of(data)]
+        assert records == [
+            {"event": "api_error", "line": 2, "message": "Overloaded", "retrying": False},
+            {"event": "api_error", "line": 3, "message": "rate limited", "retrying": True},
+        ]
+
+
+class TestRobustness:
+    """Bad input becomes malformed events with line numbers; nothing raises."""
+
+    def test_garbage_crlf_and_u2028(self) -> None:
+        """Debug lines, CRLF endings, and U+2028 inside a JSON string (one line, not two)."""
+        text = "\u2028 in text"
+        data = (
+            "DEBUG starting up\r\n"
+            + assistant({"type": "text", "text": text}).replace("\n", "\r\n")
+            + "[1, 2]\n"
+            + "{not json}\n"
+            + assistant(tool_use("t1", "Bash")).replace("\n", "\r\n")
+        )
+        raw = data.replace("\\u2028", "\u2028").encode()  # a real U+2028 in the bytes
+        events = events_of(raw)
+        malformed = [(e.line, e.reason.split(":")[0]) for e in events if isinstance(e, Malformed)]
+        assert malformed == [
+            (1, "not JSON"),
+            (3, "JSON value is not an object"),
+            (4, "invalid JSON"),
+        ]
+        assert [e.text for e in events if isinstance(e, Text)] == [text]
+        assert tools(events)[0] == ("start", "t1", "Bash", None)
+        assert next(e for e in events if isinstance(e, ToolStarted)).line == 5
+
+    def test_line_longer_than_limit(self) -> None:
+        """A huge line is skipped as it arrives and reported once; the next line is fine."""
+        parser = StreamParser(max_line=1000)
+        events: list[Event] = []
+        events += parser.feed('{"type": "assistant", "pad": "' + "x" * 600)
+        events += parser.feed("y" * 600)  # crosses the limit here
+        events += parser.feed("z" * 5000 + '"}\n' + assistant(tool_use("t", "Bash")))
+        events += parser.close()
+        assert [(e.kind, e.line) for e in events] == [
+            ("malformed", 1),
+            ("tool_started", 2),
+            ("tool_input_ready", 2),
+            ("tool_abandoned", 0),
+        ]
+        assert parser._buffered == 0
+
+    def test_truncated_last_line(self) -> None:
+        """A last line without newline is used if whole, reported if cut."""
+        whole = assistant(tool_use("t", "Bash")).rstrip("\n")
+        assert tools(events_of(whole))[0] == ("start", "t", "Bash", None)
+        last = events_of(result("x") + whole[:40])[-1]
+        assert isinstance(last, Malformed)
+        assert (last.line, last.reason) == (2, "truncated last line")
+
+    def test_unknown_things_skipped(self) -> None:
+        """Unknown types, subtypes, blocks and fields are skipped forward-compatibly."""
+        data = (
+            line({"type": "future_thing", "x": 1})
+            + line({"type": "system", "subtype": "new_subtype"})
+            + assistant({"type": "hologram", "id": "h"}, tool_use("t", "Bash", extra_field=1))
+            + line({"type": "user", "message": {"content": "plain string"}})
+            + line(
+                {"type": "assistant", "message": {"content": [{"type": "tool_use", "id": ["x"]}]}}
+            )
+            + line({"type": ["a"], "message": 3})
+        )
+        events = events_of(data)
+        assert [e.kind for e in events] == ["tool_started", "tool_input_ready", "tool_abandoned"]
+
+
+# --------------------------------------------------------------------------- properties
+
+
+def sample_stream() -> bytes:
+    parts = [
+        line({"type": "system", "subtype": "init", "session_id": "s", "model": "m", "cwd": "/"}),
+        partial({"type": "message_start", "message": {"id": "m1"}}),
+        partial(
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            }
+        ),
+        partial(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": "héllo \u2028 wörld ✓"},
+            }
+        ),
+        partial({"type": "content_block_stop", "index": 0}),
+        assistant(tool_use("t1", "Bash", command="ls")),
+        "garbage line\r\n",
+        result("t1", "done ✓"),
+        assistant(tool_use("t2", "Read")),
+        line({"type": "result", "subtype": "success", "is_error": False, "num_turns": 1}),
+        '{"type": "assistant", "message": {"content": [',
+    ]
+    return "".join(parts).encode()
+
+
+STREAM = sample_stream()
+
+
+@st.composite
+def chunkings(draw: st.DrawFn) -> list[bytes]:
+    cuts = sorted(draw(st.lists(st.integers(0, len(STREAM)), max_size=40)))
+    pieces, last = [], 0
+    for cut in cuts:
+        pieces.append(STREAM[last:cut])
+        last = cut
+    pieces.append(STREAM[last:])
+    return pieces
+
+
+class TestProperties:
+    """Chunking never changes the events; no bytes make the parser raise."""
+
+    @given(chunkings())
+    def test_any_chunking_equals_whole(self, pieces: list[bytes]) -> None:
+        """Feeding in arbitrary pieces gives exactly the events of feeding it whole."""
+        assert events_of(pieces) == events_of(STREAM)
+
+    def test_one_byte_at_a_time(self) -> None:
+        """The extreme chunking: one byte per feed."""
+        assert events_of([STREAM[i : i + 1] for i in range(len(STREAM))]) == events_of(STREAM)
+
+    @given(st.binary(max_size=2000), st.integers(1, 200))
+    def test_arbitrary_bytes_never_raise(self, data: bytes, limit: int) -> None:
+        """Random bytes, any line limit: events only, and every line number is sane."""
+        events = events_of(data, max_line=limit)
+        assert all(0 <= e.line <= data.count(b"\n") + 1 for e in events)
+
+    @given(
+        st.lists(
+            st.sampled_from(
+                [
+                    line(
+                        {
+                            "type": "assistant",
+                            "message": {"content": [{"type": "tool_use", "id": 1}]},
+                        }
+                    ),
+                    line({"type": "user", "message": {"content": [{"type": "tool_result"}]}}),
+                    line(
+                        {
+                            "type": "stream_event",
+                            "event": {"type": "content_block_delta", "index": [1]},
+                        }
+                    ),
+                    line(
+                        {
+                            "type": "stream_event",
+                            "event": {
+                                "type": "content_block_start",
+                                "index": 0,
+                                "content_block": {"type": "tool_use"},
+                            },
+                        }
+                    ),
+                    line({"type": "result", "subtype": None, "usage": 5, "duration_ms": "x"}),
+                    line({"type": "system", "subtype": "task_notification", "tool_use_id": 7}),
+                    line(
+                        {"type": "assistant", "message": {"content": [{"type": "text", "text": 5}]}}
+                    ),
+                    "\xff\xfe\n",
+                    "{}\n",
+                    "null\n",
+                    "data: [DONE]\n",
+                    "event: ping\n",
+                ]
+            ),
+            max_size=20,
+        )
+    )
+    def test_odd_shapes_never_raise(self, lines: list[str]) -> None:
+        """Known types with unexpected shapes are skipped or reported, never raised."""
+        events_of("".join(lines))
+
+
+class TestCallbacksAndCli:
+    """The callback adapter and `statuskit stream`."""
+
+    def test_callbacks(self) -> None:
+        """Each callback sees its kind of event."""
+        seen: list[str] = []
+        callbacks = Callbacks(
+            on_tool_start=lambda e: seen.append(f"start {e.name}"),
+            on_tool_end=lambda e: seen.append(f"end {e.name}"),
+            on_text=lambda e: seen.append(f"text {e.text}"),
+            on_result=lambda e: seen.append(f"result {e.subtype}"),
+        )
+        callbacks.dispatch(events_of(STREAM))
+        assert seen == [
+            "text héllo \u2028 wörld ✓",
+            "start Bash",
+            "end Bash",
+            "start Read",
+            "result success",
+            "end Read",
+        ]
+
+    def test_cli_json_records(self, tmp_path: Path) -> None:
+        """--json prints one record per event with exactly the documented fields."""
+        (tmp_path / "s.jsonl").write_bytes(STREAM)
+        out = run("stream", "s.jsonl", "--json", cwd=tmp_path)
+        assert out.code == 0
+        records = [json.loads(text) for text in out.stdout.splitlines()]
+        fields = {
+            "session_started": {"session_id", "model", "cwd"},
+            "text": {"text", "parent_tool_id"},
+            "tool_started": {"tool_id", "name", "parent_tool_id", "input"},
+            "tool_input_ready": {"tool_id", "name", "input"},
+            "tool_finished": {
+                "tool_id",
+                "name",
+                "parent_tool_id",
+                "is_error",
+                "duration_s",
+                "preview",
+            },
+            "tool_abandoned": {"tool_id", "name"},
+            "turn_result": {"subtype", "is_error", "duration_ms", "cost_usd", "num_turns"},
+            "malformed": {"reason", "excerpt"},
+        }
+        for record in records:
+            assert set(record) == {"event", "line"} | fields[record["event"]], record
+        assert [r["event"] for r in records] == [
+            "session_started",
+            "text",
+            "tool_started",
+            "tool_input_ready",
+            "malformed",
+            "tool_finished",
+            "tool_started",
+            "tool_input_ready",
+            "turn_result",
+            "malformed",
+            "tool_abandoned",
+        ]
+
+    def test_cli_text_and_stdin(self, tmp_path: Path) -> None:
+        """Human lines by default, from stdin with '-'; a missing file is not_found."""
+        out = run("stream", "-", cwd=tmp_path, stdin=STREAM.decode())
+        assert out.code == 0
+        assert "> Bash started (t1)" in out.stdout
+        assert "< Bash ok" in out.stdout
+        missing = run("stream", "nope.jsonl", cwd=tmp_path)
+        assert missing.code == 3
+        assert json.loads(missing.stdout)["error"]["code"] == "not_found"
