@@ -40,6 +40,9 @@ EXIT_CODES: dict[str, int] = {
     "exists": 9,
     "check_failed": 10,
     "io_error": 11,
+    "blocked": 12,
+    "out_of_iterations": 13,
+    "agent_missing": 14,
 }
 
 DEFAULT_OUTPUT_DIR = os.path.join("docs", "plan-outputs")
@@ -700,6 +703,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     sub.add_argument("--dir", help="folder for the demo (default: a new temporary folder)")
     sub.add_argument("--no-tui", action="store_true", help="plain lines instead of the UI")
     sub.add_argument("--scenario", default="flaky", help="ok, flaky, fail, hang or crash")
+    sub.add_argument("--timeout", type=_timeout, default=20.0, help="seconds per session (20)")
     return parser, handlers
 
 
@@ -712,6 +716,7 @@ def _run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--timeout", type=_timeout, default=1800.0, help="seconds per session")
     sub.add_argument("--retries", type=_count, default=2, help="retries per task (2)")
     sub.add_argument("--stuck-after", type=_duration, default=None, help="e.g. 45m")
+    sub.add_argument("--backoff", type=_timeout, default=2.0, help="seconds before a 1st retry")
     sub.add_argument("--no-tui", action="store_true", help="plain lines instead of the UI")
 
 

@@ -1,0 +1,7 @@
+"""``python -m statuskit``: the same as the ``statuskit`` command."""
+
+import sys
+
+from statuskit.cli import main
+
+sys.exit(main())
