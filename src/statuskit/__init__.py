@@ -115,7 +115,7 @@ _LAZY = {
     "stuck": "statuskit.scheduling",
     "JsonFileStore": "statuskit.store",
     "MemoryStore": "statuskit.store",
-    "RepairReport": "statuskit.store",
+    "RepairReport": "statuskit.store.repair",
     "StatusStore": "statuskit.store",
     "is_blocked": "statuskit.summary",
     "is_complete": "statuskit.summary",

@@ -46,6 +46,13 @@ EXIT_CODES: dict[str, int] = {
 }
 
 DEFAULT_OUTPUT_DIR = os.path.join("docs", "plan-outputs")
+
+#: Every command, in the order of ``statuskit --help``.
+COMMANDS = (
+    "init", "status", "mark-started", "mark-complete", "mark-failed", "mark-skipped", "reset",
+    "write-findings", "read-findings", "start-run", "complete-run", "next", "claim", "progress",
+    "validate", "sync-check", "retryable", "detect-stuck", "stream", "run", "demo",
+)  # fmt: skip
 POINTER_FILE = os.path.join(".claude", "current-plan.txt")
 
 
@@ -594,8 +601,26 @@ def _globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 Handler = Callable[[Context, argparse.Namespace], Any]
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
-    """The argument parser and the handler of each command."""
+class _Sink:
+    """Stands in for the subparsers of commands that were not asked for (see build_parser)."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def add_mutually_exclusive_group(self, **kwargs: Any) -> _Sink:
+        return self
+
+    def set_defaults(self, **kwargs: Any) -> None:
+        return None
+
+
+def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
+    """The argument parser and the handler of each command.
+
+    With ``only``, just that command's subparser is built: building all of them costs more
+    than the rest of a status update. Errors are then re-parsed with the full parser, so
+    their messages are the same.
+    """
     parser = _Parser(
         prog="statuskit",
         description="Execution state for plans carried out by AI coding agents.",
@@ -607,13 +632,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     handlers: dict[str, Handler] = {}
 
     def command(name: str, handler: Handler, help_text: str, *, mutating: bool = False) -> Any:
+        handlers[name] = handler
+        if only is not None and name != only:
+            return _Sink()
         sub = commands.add_parser(name, help=help_text, description=help_text)
         _globals(sub, suppress=True)
         if mutating:
             sub.add_argument("--dry-run", action="store_true", help="show, change nothing")
         else:
             sub.set_defaults(dry_run=False)
-        handlers[name] = handler
         return sub
 
     sub = command("init", cmd_init, "create status.json from the plan", mutating=True)
@@ -805,8 +832,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (the console script exits with it)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        parser, handlers = build_parser()
-        args = parser.parse_args(args_list)
+        only = next((arg for arg in args_list if arg in COMMANDS), None)
+        parser, handlers = build_parser(only)
+        try:
+            args = parser.parse_args(args_list)
+        except CliError:
+            if only is None:
+                raise
+            parser, handlers = build_parser()  # the canonical message, from the full parser
+            args = parser.parse_args(args_list)
         if args.version:
             from statuskit._version import __version__
 

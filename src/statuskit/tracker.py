@@ -10,12 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import attrs
 
-from statuskit import scheduling, transitions
+from statuskit import transitions
 from statuskit.model import PlanStatus, Run, Summary, Task, TaskState
 from statuskit.store.base import Change, StatusStore
+
+if TYPE_CHECKING:
+    from statuskit.scheduling import NextReport
 
 __all__ = ["Outcome", "Tracker", "utc_now"]
 
@@ -102,17 +106,23 @@ class Tracker:
         """Counts per state, recomputed from the tasks."""
         return self.store.read().summary
 
-    def next(self, n: int = 1, *, cross_phase: bool = False) -> scheduling.NextReport:
+    def next(self, n: int = 1, *, cross_phase: bool = False) -> NextReport:
         """Up to ``n`` ready tasks with reasons, and why the others wait (read-only)."""
-        return scheduling.next_tasks(self.store.read(), n, cross_phase=cross_phase)
+        from statuskit.scheduling import next_tasks
+
+        return next_tasks(self.store.read(), n, cross_phase=cross_phase)
 
     def retryable(self, max_retries: int) -> tuple[Task, ...]:
         """Failed tasks retried fewer than ``max_retries`` times."""
-        return scheduling.retryable(self.store.read(), max_retries)
+        from statuskit.scheduling import retryable
+
+        return retryable(self.store.read(), max_retries)
 
     def stuck(self, after: timedelta) -> tuple[Task, ...]:
         """Tasks in progress for longer than ``after``."""
-        return scheduling.stuck(self.store.read(), self.clock(), after)
+        from statuskit.scheduling import stuck
+
+        return stuck(self.store.read(), self.clock(), after)
 
     # ------------------------------------------------------------------ task operations
 
@@ -184,11 +194,13 @@ class Tracker:
         dry_run: bool = False,
     ) -> tuple[Task, ...]:
         """Atomically choose up to ``n`` ready tasks and mark them in progress for ``owner``."""
+        from statuskit.scheduling import claim
+
         now = self.clock()
         claimed: list[tuple[Task, ...]] = []
 
         def change(current: PlanStatus) -> PlanStatus:
-            new, tasks = scheduling.claim(
+            new, tasks = claim(
                 current, n, owner, now=now, cross_phase=cross_phase, max_retries=max_retries
             )
             claimed.append(tasks)
@@ -199,12 +211,14 @@ class Tracker:
 
     def fail_stuck(self, after: timedelta, *, dry_run: bool = False) -> tuple[Task, ...]:
         """Mark tasks in progress for longer than ``after`` failed; return them."""
+        from statuskit.scheduling import fail_stuck, stuck
+
         now = self.clock()
         found: list[tuple[Task, ...]] = []
 
         def change(current: PlanStatus) -> PlanStatus:
-            found.append(scheduling.stuck(current, now, after))
-            return scheduling.fail_stuck(current, now, after)
+            found.append(stuck(current, now, after))
+            return fail_stuck(current, now, after)
 
         status, _ = self._apply(change, dry_run=dry_run)
         ids = {task.id for task in found[-1]}

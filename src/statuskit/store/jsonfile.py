@@ -38,30 +38,9 @@ from statuskit.store._lock import WriterLock
 from statuskit.store.base import Change
 
 if TYPE_CHECKING:
-    from statuskit.validation import Problem
+    from statuskit.store.repair import RepairReport
 
-__all__ = ["JsonFileStore", "RepairReport", "findings_file_name"]
-
-
-@attrs.frozen(kw_only=True)
-class RepairReport:
-    """What :meth:`JsonFileStore.repair` did."""
-
-    action: str
-    """``"none"`` (the file was fine), ``"fixed"`` (safe fixes applied), ``"restored"`` (a
-    backup replaced a corrupt file) or ``"rebuilt"`` (a fresh status replaced it)."""
-    fixed: tuple[Problem, ...] = ()
-    """Problems fixed in place (action ``fixed``)."""
-    restored_from: str | None = None
-    """The backup that was restored."""
-    quarantined: str | None = None
-    """Where the corrupt file was kept aside."""
-    restored_last_updated: datetime | None = None
-    """``lastUpdatedAt`` of the restored version: changes after it may be lost."""
-    corrupt_reason: str | None = None
-    """Why the file was corrupt."""
-    remaining: tuple[Problem, ...] = ()
-    """Problems that repair does not fix (they need a person)."""
+__all__ = ["JsonFileStore"]
 
 
 def _fsync_dir(folder: str) -> None:
@@ -324,6 +303,8 @@ class JsonFileStore:
         rebuild: PlanStatus | None,
         dry_run: bool,
     ) -> RepairReport:
+        from statuskit.store.repair import RepairReport
+
         chosen: tuple[str, bytes, PlanStatus] | None = None
         for candidate in self.backup_paths():
             try:
