@@ -46,12 +46,17 @@ def run(quick: bool = False) -> str:
     floors = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "python: import typing, re, json, datetime": [
-            sys.executable, "-c", "import typing, re, json, datetime"],
+            sys.executable,
+            "-c",
+            "import typing, re, json, datetime",
+        ],
     }
     with tempfile.TemporaryDirectory() as folder:
         floor_times = {name: _time(argv, folder, runs) for name, argv in floors.items()}
         for name, times in floor_times.items():
-            rows.append([name, "-", ms(statistics.median(times)), ms(percentile(times, 90)), "1.00"])
+            rows.append(
+                [name, "-", ms(statistics.median(times)), ms(percentile(times, 90)), "1.00"]
+            )
         base = statistics.median(floor_times["python: import typing, re, json, datetime"])
         for n in (100, 1_000):
             path = os.path.join(folder, f"s{n}", "status.json")
@@ -62,19 +67,32 @@ def run(quick: bool = False) -> str:
             status_times = _time([*cli, "--status", path, "status"], folder, runs)
             env = _env()
             complete_times = []
-            subprocess.run([*cli, "--status", path, "progress"], env=env, capture_output=True,
-                           check=False)
+            subprocess.run(
+                [*cli, "--status", path, "progress"], env=env, capture_output=True, check=False
+            )
             for task_id in pending[:runs]:
                 started = time.perf_counter()
-                done = subprocess.run([*cli, "--status", path, "mark-complete", task_id],
-                                      env=env, capture_output=True, check=False)
+                done = subprocess.run(
+                    [*cli, "--status", path, "mark-complete", task_id],
+                    env=env,
+                    capture_output=True,
+                    check=False,
+                )
                 complete_times.append(time.perf_counter() - started)
                 assert done.returncode == 0, done.stdout
-            for name, times in (("statuskit status", status_times),
-                                ("statuskit mark-complete", complete_times)):
-                rows.append([name, f"{n:,}", ms(statistics.median(times)),
-                             ms(percentile(times, 90)),
-                             f"{statistics.median(times) / base:.2f}"])
+            for name, times in (
+                ("statuskit status", status_times),
+                ("statuskit mark-complete", complete_times),
+            ):
+                rows.append(
+                    [
+                        name,
+                        f"{n:,}",
+                        ms(statistics.median(times)),
+                        ms(percentile(times, 90)),
+                        f"{statistics.median(times) / base:.2f}",
+                    ]
+                )
     return table(
         ["command", "tasks", "median ms", "p90 ms", "ratio to the stdlib-import floor"], rows
     )

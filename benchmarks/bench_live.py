@@ -63,7 +63,14 @@ def run(quick: bool = False) -> str:
     rows = []
     for mode, polling in (("inotify", False), ("polling (fallback, 0.1 s)", True)):
         values = measure(polling, samples)
-        rows.append([mode, f"{len(values)}/{samples}", ms(statistics.median(values)),
-                     ms(percentile(values, 90)), ms(percentile(values, 99)),
-                     ms(max(values))])
+        rows.append(
+            [
+                mode,
+                f"{len(values)}/{samples}",
+                ms(statistics.median(values)),
+                ms(percentile(values, 90)),
+                ms(percentile(values, 99)),
+                ms(max(values)),
+            ]
+        )
     return table(["watcher", "changes seen", "p50 ms", "p90 ms", "p99 ms", "max ms"], rows)

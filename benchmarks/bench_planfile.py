@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from functools import partial
 from pathlib import Path
 
 from statuskit.planfile import parse_plan
@@ -18,7 +19,9 @@ def generated(tasks: int) -> str:
     for phase in range(1, tasks // per_phase + 1):
         lines += [f"## Phase {phase}: Phase {phase}", ""]
         if phase % 3 == 0:
-            lines.append(f"**Execution Note:** Tasks {phase}.1-{phase}.5 are [SEQUENTIAL] - same file")
+            lines.append(
+                f"**Execution Note:** Tasks {phase}.1-{phase}.5 are [SEQUENTIAL] - same file"
+            )
         for index in range(1, per_phase + 1):
             dep = f" (depends: {phase}.{index - 1})" if index > 1 and index % 4 == 0 else ""
             lines.append(f"- [ ] {phase}.{index} Implement part {index} of phase {phase}{dep}")
@@ -41,9 +44,16 @@ def run(quick: bool = False) -> str:
     for name, text in cases:
         plan = parse_plan(text)
         repeat = 5 if quick else (20 if len(plan.tasks) > 1000 else 200)
-        times = sample(lambda text=text: parse_plan(text), repeat=repeat)
+        times = sample(partial(parse_plan, text), repeat=repeat)
         rate = len(plan.tasks) / statistics.median(times)
-        rows.append([name, f"{len(text.splitlines()):,}", f"{len(plan.tasks):,}",
-                     ms(statistics.median(times)), ms(percentile(times, 90)),
-                     f"{rate:,.0f}"])
+        rows.append(
+            [
+                name,
+                f"{len(text.splitlines()):,}",
+                f"{len(plan.tasks):,}",
+                ms(statistics.median(times)),
+                ms(percentile(times, 90)),
+                f"{rate:,.0f}",
+            ]
+        )
     return table(["plan", "lines", "tasks", "p50 ms", "p90 ms", "tasks/s"], rows)

@@ -7,6 +7,7 @@ import resource
 import statistics
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from statuskit.stream import StreamParser
 
@@ -15,26 +16,74 @@ from ._util import ms, table
 
 def realistic_lines(turns: int) -> list[bytes]:
     """A Claude Code session: init, text, tool calls with partial input, results, result."""
-    lines = [{"type": "system", "subtype": "init", "session_id": "s", "model": "m", "cwd": "/w"}]
+    lines: list[dict[str, Any]] = [
+        {"type": "system", "subtype": "init", "session_id": "s", "model": "m", "cwd": "/w"}
+    ]
     for turn in range(turns):
         message = f"msg_{turn}"
         tool = f"toolu_{turn:06d}"
         lines += [
-            {"type": "stream_event", "event": {"type": "message_start", "message": {"id": message}}},
-            {"type": "stream_event", "event": {"type": "content_block_start", "index": 0,
-             "content_block": {"type": "tool_use", "id": tool, "name": "Bash", "input": {}}}},
-            *({"type": "stream_event", "event": {"type": "content_block_delta", "index": 0,
-               "delta": {"type": "input_json_delta", "partial_json": part}}}
-              for part in ('{"command": "pytest -q ', f'tests/test_{turn}.py"', "}")),
+            {
+                "type": "stream_event",
+                "event": {"type": "message_start", "message": {"id": message}},
+            },
+            {
+                "type": "stream_event",
+                "event": {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "tool_use", "id": tool, "name": "Bash", "input": {}},
+                },
+            },
+            *(
+                {
+                    "type": "stream_event",
+                    "event": {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "input_json_delta", "partial_json": part},
+                    },
+                }
+                for part in ('{"command": "pytest -q ', f'tests/test_{turn}.py"', "}")
+            ),
             {"type": "stream_event", "event": {"type": "content_block_stop", "index": 0}},
-            {"type": "assistant", "message": {"id": message, "content": [
-                {"type": "tool_use", "id": tool, "name": "Bash",
-                 "input": {"command": f"pytest -q tests/test_{turn}.py"}}]}},
+            {
+                "type": "assistant",
+                "message": {
+                    "id": message,
+                    "content": [
+                        {
+                            "type": "tool_use",
+                            "id": tool,
+                            "name": "Bash",
+                            "input": {"command": f"pytest -q tests/test_{turn}.py"},
+                        }
+                    ],
+                },
+            },
             {"type": "stream_event", "event": {"type": "message_stop"}},
-            {"type": "user", "message": {"content": [{"type": "tool_result", "tool_use_id": tool,
-             "content": "." * 40 + f"\n{turn} passed in 0.12s", "is_error": False}]}},
-            {"type": "assistant", "message": {"id": message + "t", "content": [
-                {"type": "text", "text": f"Test {turn} passes; moving on to the next file."}]}},
+            {
+                "type": "user",
+                "message": {
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": tool,
+                            "content": "." * 40 + f"\n{turn} passed in 0.12s",
+                            "is_error": False,
+                        }
+                    ]
+                },
+            },
+            {
+                "type": "assistant",
+                "message": {
+                    "id": message + "t",
+                    "content": [
+                        {"type": "text", "text": f"Test {turn} passes; moving on to the next file."}
+                    ],
+                },
+            },
         ]
     lines.append({"type": "result", "subtype": "success", "is_error": False, "num_turns": turns})
     return [json.dumps(line).encode() + b"\n" for line in lines]
@@ -59,9 +108,15 @@ def throughput(quick: bool) -> list[str]:
         ours.append(time.perf_counter() - started)
         counts.append(events)
     floor, mine = statistics.median(floors), statistics.median(ours)
-    return [f"{len(lines):,} lines, {len(data) / 2**20:.1f} MiB", f"{counts[0]:,}",
-            f"{len(lines) / floor:,.0f}", f"{len(lines) / mine:,.0f}",
-            f"{counts[0] / mine:,.0f}", f"{mine / floor:.2f}", ms(mine)]
+    return [
+        f"{len(lines):,} lines, {len(data) / 2**20:.1f} MiB",
+        f"{counts[0]:,}",
+        f"{len(lines) / floor:,.0f}",
+        f"{len(lines) / mine:,.0f}",
+        f"{counts[0] / mine:,.0f}",
+        f"{mine / floor:.2f}",
+        ms(mine),
+    ]
 
 
 def _chunks(total: int, block: bytes) -> Iterator[bytes]:
@@ -87,21 +142,39 @@ def memory(quick: bool) -> list[str]:
     events += len(parser.close())
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return [f"{total / 2**30:.2f} GiB", f"{events:,}", f"{total / 2**20 / elapsed:,.0f}",
-            f"{before / 1024:.0f}", f"{after / 1024:.0f}",
-            f"{(after - before) / 1024:.1f}"]
+    return [
+        f"{total / 2**30:.2f} GiB",
+        f"{events:,}",
+        f"{total / 2**20 / elapsed:,.0f}",
+        f"{before / 1024:.0f}",
+        f"{after / 1024:.0f}",
+        f"{(after - before) / 1024:.1f}",
+    ]
 
 
 def run(quick: bool = False) -> dict[str, str]:
     return {
         "stream-throughput": table(
-            ["input", "events", "json.loads lines/s (floor)", "statuskit lines/s",
-             "events/s", "ratio (time)", "statuskit p50 ms"],
+            [
+                "input",
+                "events",
+                "json.loads lines/s (floor)",
+                "statuskit lines/s",
+                "events/s",
+                "ratio (time)",
+                "statuskit p50 ms",
+            ],
             [throughput(quick)],
         ),
         "stream-memory": table(
-            ["stream", "events", "MiB/s", "max RSS before (MiB)", "max RSS after (MiB)",
-             "growth (MiB)"],
+            [
+                "stream",
+                "events",
+                "MiB/s",
+                "max RSS before (MiB)",
+                "max RSS after (MiB)",
+                "growth (MiB)",
+            ],
             [memory(quick)],
         ),
     }

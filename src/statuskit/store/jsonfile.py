@@ -277,6 +277,7 @@ class JsonFileStore:
         With ``dry_run`` the report is computed and nothing is written.
         """
         # Validation is only needed here: keep it off every other command's import path.
+        from statuskit.store.repair import RepairReport
         from statuskit.validation import repair as repair_status
         from statuskit.validation import validate
 
