@@ -56,6 +56,7 @@ PREVIEW = 120
 EXCERPT = 80
 
 _loads = json.loads
+_scan = json.JSONDecoder().scan_once
 
 
 class _Tool:
@@ -129,15 +130,33 @@ class StreamParser:
         """Consume a chunk; return the events of every line it completes."""
         text = self._decoder.decode(chunk) if isinstance(chunk, (bytes, bytearray)) else chunk
         events: list[Event] = []
-        start = 0
-        while True:
-            end = text.find("\n", start)
-            if end < 0:
-                break
-            self._take(text[start:end], complete=True, events=events)
-            start = end + 1
-        if start < len(text):
-            self._take(text[start:], complete=False, events=events)
+        if not text:
+            return events
+        lines = text.split("\n")
+        tail = lines.pop()  # the part after the last newline: an unfinished line
+        if lines:
+            start = 0
+            if self._buffer or self._skipping:
+                self._take(lines[0], complete=True, events=events)
+                start = 1
+            # The common case, inline: whole lines that fit within the limit.
+            limit = self.max_line
+            quick = limit // 4  # a line this short cannot exceed the limit in UTF-8
+            handle = self._handle_line
+            for index in range(start, len(lines)):
+                line = lines[index]
+                if len(line) > quick:
+                    self._take(line, complete=True, events=events)
+                    continue
+                self._line += 1
+                if line:
+                    if line[-1] == "\r":
+                        line = line[:-1]
+                        if not line:
+                            continue
+                    handle(line, events, truncated=False)
+        if tail:
+            self._take(tail, complete=False, events=events)
         return events
 
     def close(self) -> list[Event]:
@@ -196,15 +215,28 @@ class StreamParser:
         self._line += 1
         if piece.endswith("\r"):
             piece = piece[:-1]
-        if piece and not piece.isspace():
+        if piece:
             self._handle_line(piece, events, truncated=False)
 
     # ------------------------------------------------------------------ lines
 
     def _handle_line(self, line: str, events: list[Event], *, truncated: bool) -> None:
+        if line[0] == "{":
+            # json.loads minus its two Python layers: the C scanner it ends up in.
+            try:
+                obj, end = _scan(line, 0)
+            except (StopIteration, ValueError, RecursionError):
+                pass
+            else:
+                if end == len(line) or line[end:].isspace():
+                    self._dispatch(obj, line, events)
+                    return
+            # Not clean JSON: the careful path below says why.
         first = line[0]
         if first != "{":
             stripped = line.lstrip()
+            if not stripped:
+                return  # a blank line
             if stripped.startswith("data:"):
                 line = stripped[5:].strip()
                 if not line or line == "[DONE]":
@@ -231,6 +263,9 @@ class StreamParser:
         if not isinstance(obj, dict):
             events.append(Malformed(self._line, "JSON value is not an object", line[:EXCERPT]))
             return
+        self._dispatch(obj, line, events)
+
+    def _dispatch(self, obj: dict[str, Any], line: str, events: list[Event]) -> None:
         kind = obj.get("type")
         handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is not None:
