@@ -56,7 +56,8 @@ PREVIEW = 120
 EXCERPT = 80
 
 _loads = json.loads
-_scan = json.JSONDecoder().scan_once
+# The decoder's scanner: what json.loads calls after two Python layers (typeshed omits it).
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 class _Tool:
