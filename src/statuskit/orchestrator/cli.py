@@ -68,6 +68,12 @@ def _agent(args: argparse.Namespace) -> list[str]:
     return shlex.split(args.agent_cmd or DEFAULT_AGENT)
 
 
+def _shown(path: str) -> str:
+    """A path relative to the current folder when it is inside it (shorter, stable)."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def _result_document(result: RunResult) -> dict[str, Any]:
     from statuskit.codec import encode_summary
 
@@ -77,7 +83,7 @@ def _result_document(result: RunResult) -> dict[str, Any]:
         "sessions": result.sessions,
         "summary": encode_summary(result.status.summary),
         "failed": list(result.failed),
-        "logs": result.log_dir,
+        "logs": _shown(result.log_dir),
     }
 
 
