@@ -19,7 +19,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO
 
 import attrs
@@ -111,33 +111,29 @@ class AgentSession:
         except OSError:  # the agent exited before reading its prompt
             pass
 
+    @staticmethod
+    def _pump(pipe: IO[bytes] | None, log: IO[bytes], on_chunk: Callable[[bytes], None]) -> None:
+        """Copy a pipe to its log as data arrives (``read1``), handing each chunk on."""
+        assert pipe is not None
+        read = getattr(pipe, "read1", pipe.read)
+        while chunk := read(65536):
+            log.write(chunk)
+            log.flush()
+            on_chunk(chunk)
+
     def _read_stdout(self) -> None:
-        stdout: IO[bytes] | None = self.process.stdout
-        assert stdout is not None
-        read = getattr(stdout, "read1", stdout.read)
-        while True:
-            chunk = read(65536)
-            if not chunk:
-                break
+        def parse(chunk: bytes) -> None:
             self.last_output = time.monotonic()
-            self._stream_log.write(chunk)
-            self._stream_log.flush()
             for event in self.parser.feed(chunk):
                 self.events.put(event)
+
+        self._pump(self.process.stdout, self._stream_log, parse)
         for event in self.parser.close():
             self.events.put(event)
         self.events.put(None)  # end of stream
 
     def _drain_stderr(self) -> None:
-        stderr = self.process.stderr
-        assert stderr is not None
-        read = getattr(stderr, "read1", stderr.read)
-        while True:
-            chunk = read(65536)
-            if not chunk:
-                break
-            self._stderr_log.write(chunk)
-            self._stderr_log.flush()
+        self._pump(self.process.stderr, self._stderr_log, lambda chunk: None)
 
     @property
     def remaining(self) -> float:
