@@ -89,6 +89,8 @@ class TestCorpus:
 
     def test_sequential_groups_match_old_status(self) -> None:
         """Execution notes give the same groups the old tool recorded."""
+        corpus_dir("plans")
+        corpus_dir("status")
         for name in ("git-workflow-phase1-core-branching", "fix-plan-compliance"):
             text = (CORPUS / "plans" / f"archive__{name}.md").read_text()
             fresh = {t.id: t for t in status_from_plan(parse_plan(text), now=T0).tasks}
