@@ -31,6 +31,7 @@ from statuskit import (
     JsonFileStore,
     PlanStatus,
     StatusKitError,
+    Task,
     TaskState,
     Tracker,
     is_complete,
@@ -197,13 +198,13 @@ class Orchestrator:
             self.view.stop()
         return RunResult(outcome, run.run_id, sessions, self.store.read(), self.log_dir)
 
-    def _session(self, number: int, claimed: Sequence[object]) -> SessionEnd:
+    def _session(self, number: int, claimed: Sequence[Task]) -> SessionEnd:
         config = self.config
         tasks = tuple(claimed)
-        ids = tuple(t.id for t in tasks)  # type: ignore[attr-defined]
+        ids = tuple(t.id for t in tasks)
         self.view.state.begin_session(number, ids)
         self.view.message(f"session {number}: {', '.join(ids)}")
-        prompt = build_prompt(tasks, cli=shlex.join(config.cli), plan_path=config.plan_path)  # type: ignore[arg-type]
+        prompt = build_prompt(tasks, cli=shlex.join(config.cli), plan_path=config.plan_path)
         argv, stdin_prompt = self._agent_argv(prompt)
         base = os.path.join(self.log_dir, f"{self.view.state.run_id}-session-{number}")
         session = AgentSession(
