@@ -307,8 +307,6 @@ def _task(obj: object, where: str, problems: _Problems) -> Task | None:
         )
     if len(problems.items) != count:
         return None
-    if fields.get("retry_count") is None:
-        fields.pop("retry_count", None)
     fields["extra"] = extra
     return Task(**fields)
 
