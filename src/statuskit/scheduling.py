@@ -77,14 +77,13 @@ def _obstacles(status: PlanStatus, *, cross_phase: bool) -> dict[str, list[str]]
     """For every pending or failed task, the reasons it cannot start (empty: it can)."""
     by_id = {task.id: task for task in status.tasks}
     ranks = _phase_rank(status)
-    # The first phase (in plan order) that still has unfinished work.
-    first_open: int | None = None
-    first_open_task: Task | None = None
+    # The first unfinished task of the earliest phase (in plan order) that has one.
+    first_open: Task | None = None
     for task in status.tasks:
-        if not task.status.is_done:
-            rank = ranks[task.phase]
-            if first_open is None or rank < first_open:
-                first_open, first_open_task = rank, task
+        if not task.status.is_done and (
+            first_open is None or ranks[task.phase] < ranks[first_open.phase]
+        ):
+            first_open = task
     busy_groups: dict[str, str] = {}
     for task in status.tasks:
         group = task.sequential_group
@@ -107,12 +106,11 @@ def _obstacles(status: PlanStatus, *, cross_phase: bool) -> dict[str, list[str]]
         if (
             not cross_phase
             and first_open is not None
-            and first_open_task is not None
-            and ranks[task.phase] > first_open
+            and ranks[task.phase] > ranks[first_open.phase]
         ):
             reasons.append(
-                f"earlier phase {first_open_task.phase!r} unfinished "
-                f"({first_open_task.id} {first_open_task.status.value})"
+                f"earlier phase {first_open.phase!r} unfinished "
+                f"({first_open.id} {first_open.status.value})"
             )
         result[task.id] = reasons
     return result
