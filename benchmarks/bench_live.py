@@ -40,7 +40,7 @@ def measure(polling: bool, samples: int) -> list[float]:
             with lock:
                 seen.append((time.monotonic(), done))
 
-        watcher = StatusWatcher(path, changed, force_polling=polling).start()
+        watcher = StatusWatcher(store, changed, force_polling=polling).start()
         starts: multiprocessing.Queue[float] = ctx.Queue()
         writer = ctx.Process(target=_writer, args=(path, ids, starts))
         writer.start()
@@ -61,7 +61,7 @@ def measure(polling: bool, samples: int) -> list[float]:
 def run(quick: bool = False) -> str:
     samples = 15 if quick else 60
     rows = []
-    for mode, polling in (("inotify", False), ("polling (fallback, 0.1 s)", True)):
+    for mode, polling in (("inotify", False), ("polling reads (fallback, 0.1 s)", True)):
         values = measure(polling, samples)
         rows.append(
             [

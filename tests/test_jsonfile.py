@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import multiprocessing
 import os
@@ -14,7 +15,6 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-import portalocker
 import pytest
 
 from statuskit import (
@@ -144,7 +144,8 @@ class TestReadsNeverWrite:
 
     def test_read_while_locked(self, store: JsonFileStore) -> None:
         """A reader is not blocked by a writer holding the lock."""
-        with portalocker.Lock(store.lock_path, "a", timeout=1):
+        with open(store.lock_path, "a") as other:
+            fcntl.flock(other, fcntl.LOCK_EX)
             assert len(store.read().tasks) == 3
 
 
@@ -200,7 +201,7 @@ class TestCorruption:
         path = Path(store.path)
         path.write_text("{ torn")
         Path(store.path + ".bak").write_text("also bad")  # newest backup unusable too
-        report = store.repair(now=T0)
+        report = Tracker(store, clock=lambda: T0).repair()
         assert report.action == "restored"
         assert report.restored_from == store.path + ".bak.1"
         assert report.quarantined is not None
@@ -216,10 +217,10 @@ class TestCorruption:
         path = Path(store.path)
         path.write_text("garbage")
         with pytest.raises(RepairRefused):
-            store.repair(now=T0)
+            Tracker(store, clock=lambda: T0).repair()
         assert path.read_text() == "garbage"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["status.json", "status.json.lock"]
-        report = store.repair(now=T0, rebuild=plan())
+        report = Tracker(store, clock=lambda: T0).repair(rebuild=plan())
         assert report.action == "rebuilt"
         doc = json.loads(path.read_text())
         assert "rebuiltAt" in doc
@@ -233,15 +234,16 @@ class TestCorruption:
         doc["summary"]["pending"] = 0
         path.write_text(json.dumps(doc))
         before = path.read_bytes()
-        report = store.repair(now=T0, dry_run=True)
+        tracker = Tracker(store, clock=lambda: T0)
+        report = tracker.repair(dry_run=True)
         assert [p.code for p in report.fixed] == ["summary_mismatch"]
         assert path.read_bytes() == before
-        assert store.repair(now=T0).action == "fixed"
-        assert store.repair(now=T0).action == "none"
+        assert tracker.repair().action == "fixed"
+        assert tracker.repair().action == "none"
 
 
 class TestLock:
-    """Timeouts name the holder; dead holders release at once; portalocker interop."""
+    """Timeouts name the holder; dead holders release at once; other flock users interoperate."""
 
     def test_stopped_holder_times_out_with_pid(self, store: JsonFileStore) -> None:
         """A SIGSTOPped holder makes a writer fail after about the timeout, naming its pid."""
@@ -295,21 +297,22 @@ class TestLock:
         finally:
             holder.join(timeout=30)
 
-    def test_portalocker_lock_excludes_statuskit(self, store: JsonFileStore) -> None:
-        """A plain portalocker lock on the lock file blocks statuskit writers."""
-        with portalocker.Lock(store.lock_path, "a", timeout=1), pytest.raises(LockTimeout):
-            Tracker(JsonFileStore(store.path, lock_timeout=0.3)).start("1.1")
+    def test_flock_excludes_statuskit(self, store: JsonFileStore) -> None:
+        """Another program's flock on the lock file (flock(1), portalocker) blocks writers."""
+        with open(store.lock_path, "a") as other:
+            fcntl.flock(other, fcntl.LOCK_EX)
+            with pytest.raises(LockTimeout):
+                Tracker(JsonFileStore(store.path, lock_timeout=0.3)).start("1.1")
         assert Tracker(JsonFileStore(store.path, lock_timeout=1)).start("1.1").changed
 
-    def test_statuskit_lock_excludes_portalocker(self, store: JsonFileStore) -> None:
+    def test_statuskit_lock_excludes_flock(self, store: JsonFileStore) -> None:
         """And the other way round."""
         from statuskit.store._lock import WriterLock
 
-        flags = portalocker.LOCK_EX | portalocker.LOCK_NB
-        other = portalocker.Lock(store.lock_path, "a", timeout=0.2, flags=flags)
-        with WriterLock(store.lock_path, timeout=1), pytest.raises(portalocker.LockException):
-            other.acquire()
-        portalocker.Lock(store.lock_path, "a", timeout=1).acquire().close()
+        with open(store.lock_path, "a") as other:
+            with WriterLock(store.lock_path, timeout=1), pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
     def test_lock_file_never_removed(self, store: JsonFileStore) -> None:
         """The lock file keeps its inode across updates."""
@@ -346,6 +349,12 @@ class TestCrashSafety:
             )
             child.start()
             assert ready.wait(30)
+            # Wait for progress (one more acknowledged update), not for a fixed time: under
+            # load a fixed sleep may end before the writer has done anything at all.
+            acked = len(acks.read_text().split())
+            deadline = time.monotonic() + 60
+            while len(acks.read_text().split()) <= acked and time.monotonic() < deadline:
+                time.sleep(0.001)
             time.sleep(rng.uniform(0.0, 0.03))
             assert child.pid is not None
             os.kill(child.pid, signal.SIGKILL)

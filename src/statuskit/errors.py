@@ -14,7 +14,12 @@
     ├── RepairRefused         (StatusKitError) repair would have to invent data
     ├── PlanError             (ValueError)    a markdown file that is not a plan
     ├── RunNotFound           (LookupError)   an unknown or already closed run
-    └── FindingsNotFound      (LookupError)   a task with no findings written yet
+    ├── RunExists             (ValueError)    a new run whose id is taken
+    ├── FindingsNotFound      (LookupError)   a task with no findings written yet
+    ├── PlanMismatch          (ValueError)    a status that belongs to another plan file
+    ├── StaleClaim            (StatusKitError) a write without the task's current claim token
+    ├── StoreNotSupported     (ValueError)    a store URL no installed backend handles
+    └── StoreUnavailable      (ConnectionError) a store that cannot be reached right now
 
 Each error keeps the facts that caused it as attributes (a task id, a path, a holder pid),
 renders a readable message with ``str()``, and survives pickling, so that errors raised in a
@@ -32,12 +37,17 @@ __all__ = [
     "InvalidTransition",
     "LockTimeout",
     "PlanError",
+    "PlanMismatch",
     "RepairRefused",
+    "RunExists",
     "RunNotFound",
     "SchemaTooNew",
+    "StaleClaim",
     "StatusExists",
     "StatusKitError",
     "StatusMissing",
+    "StoreNotSupported",
+    "StoreUnavailable",
     "TaskNotFound",
 ]
 
@@ -318,6 +328,22 @@ class RunNotFound(StatusKitError, LookupError):
         return f"run {self.run_id!r} not found"
 
 
+class RunExists(StatusKitError, ValueError):
+    """A new run was given an id that another run already has.
+
+    Attributes:
+        run_id: the id.
+
+    """
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+
+    def message(self) -> str:  # noqa: D102
+        return f"run {self.run_id!r} already exists"
+
+
 class FindingsNotFound(StatusKitError, LookupError):
     """No findings have been written for this task.
 
@@ -334,3 +360,109 @@ class FindingsNotFound(StatusKitError, LookupError):
 
     def message(self) -> str:  # noqa: D102
         return f"no findings for task {self.task_id!r} (looked in {self.location})"
+
+
+class PlanMismatch(StatusKitError, ValueError):
+    """The status found for a plan was created from a different plan file.
+
+    Two plans whose files share a stem (``a/plan.md`` and ``b/plan.md``) map to the same
+    status location or plan key; applying one plan's commands to the other's status would
+    silently corrupt it, so statuskit refuses.
+
+    Attributes:
+        given: the plan file the command named.
+        recorded: the plan file the status records (``planPath``).
+        where: the status (its path, or the store and plan key).
+
+    """
+
+    def __init__(self, given: str, recorded: str, where: str) -> None:
+        super().__init__(given, recorded, where)
+        self.given = given
+        self.recorded = recorded
+        self.where = where
+
+    def message(self) -> str:  # noqa: D102
+        return (
+            f"{self.where} belongs to plan {self.recorded}, not to {self.given} "
+            "(two plans share a name)"
+        )
+
+
+class StaleClaim(StatusKitError):
+    """A write to a claimed task without its current fencing token.
+
+    A worker whose lease expired (it paused, or was presumed dead) and whose task was given
+    to another worker must not overwrite the new holder's work; its late writes carry an
+    old token and are refused. Nothing is written.
+
+    Attributes:
+        task_id: the task.
+        token: the token the write carried (``None``: none).
+        current: the task's current claim token.
+        holder: who holds the current claim (owner), when known.
+        lease_expires_at: when the current lease ends, ISO 8601, when known.
+
+    """
+
+    def __init__(
+        self,
+        task_id: str,
+        token: int | None,
+        current: int | None,
+        holder: str | None = None,
+        lease_expires_at: str | None = None,
+    ) -> None:
+        super().__init__(task_id, token, current, holder, lease_expires_at)
+        self.task_id = task_id
+        self.token = token
+        self.current = current
+        self.holder = holder
+        self.lease_expires_at = lease_expires_at
+
+    def message(self) -> str:  # noqa: D102
+        given = "no token" if self.token is None else f"token {self.token}"
+        text = f"task {self.task_id!r} is claimed with token {self.current}; this write had {given}"
+        if self.holder:
+            text += f"; held by {self.holder}"
+        if self.lease_expires_at:
+            text += f" until {self.lease_expires_at}"
+        return text
+
+
+class StoreNotSupported(StatusKitError, ValueError):
+    """A store target that no installed backend handles, or whose backend is not installed.
+
+    Attributes:
+        target: the target, with any password masked.
+        reason: what is missing (an unknown scheme, an extra to install).
+
+    """
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(target, reason)
+        self.target = target
+        self.reason = reason
+
+    def message(self) -> str:  # noqa: D102
+        return f"cannot open store {self.target}: {self.reason}"
+
+
+class StoreUnavailable(StatusKitError, ConnectionError):
+    """A store that exists but cannot be reached now (a database server down or restarting).
+
+    Nothing was written by the call that raised it; retrying later is safe.
+
+    Attributes:
+        target: the store, with any password masked.
+        reason: what the backend reported.
+
+    """
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(target, reason)
+        self.target = target
+        self.reason = reason
+
+    def message(self) -> str:  # noqa: D102
+        return f"store {self.target} is unavailable: {self.reason}"

@@ -10,7 +10,7 @@ written back untouched, so tools that add their own fields do not lose them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "Summary",
     "Task",
     "TaskState",
+    "summarize",
 ]
 
 #: The newest ``schemaVersion`` this statuskit reads *and writes*. Files without the key are
@@ -166,10 +167,17 @@ class Summary:
 
     @property
     def percent(self) -> float:
-        """Progress in percent, 0 to 100 (see :func:`statuskit.progress_percent`)."""
-        from statuskit.summary import progress_percent  # noqa: PLC0415 - avoids a cycle
+        """Progress in percent, 0 to 100, one decimal; 100.0 only when every task is done.
 
-        return progress_percent(self)
+        A plan with no tasks has nothing left to do and reports 100.0. Otherwise the value is
+        capped at 99.9 until every task is done, so that 99.95 never shows as 100.0.
+        """
+        if self.total == 0:
+            return 100.0
+        done = self.completed + self.skipped
+        if done >= self.total:
+            return 100.0
+        return min(round(100.0 * done / self.total, 1), 99.9)
 
 
 @attrs.frozen(kw_only=True)
@@ -200,8 +208,6 @@ class PlanStatus:
     @property
     def summary(self) -> Summary:
         """Counts recomputed from ``tasks``."""
-        from statuskit.summary import summarize  # noqa: PLC0415 - avoids a cycle
-
         return summarize(self.tasks)
 
     def task(self, task_id: str) -> Task:
@@ -219,3 +225,24 @@ class PlanStatus:
     def has_task(self, task_id: str) -> bool:
         """Whether a task with this id exists."""
         return any(task.id == task_id for task in self.tasks)
+
+
+def summarize(tasks: Iterable[Task]) -> Summary:
+    """Count the tasks in each state.
+
+    The replaced tool kept its summary up to date incrementally and it drifted; here the
+    summary is a pure function of the task list, so it cannot disagree with it.
+    """
+    counts = dict.fromkeys(TaskState, 0)
+    total = 0
+    for task in tasks:
+        counts[task.status] += 1
+        total += 1
+    return Summary(
+        total=total,
+        pending=counts[TaskState.PENDING],
+        in_progress=counts[TaskState.IN_PROGRESS],
+        completed=counts[TaskState.COMPLETED],
+        failed=counts[TaskState.FAILED],
+        skipped=counts[TaskState.SKIPPED],
+    )

@@ -1,33 +1,25 @@
-"""Summaries and progress, always recomputed from the tasks.
+"""Progress, completion and per-phase counts, always recomputed from the tasks.
 
-The replaced tool kept its summary up to date incrementally and it drifted; here the summary is
-a pure function of the task list, so it cannot disagree with it.
+:func:`summarize` lives with the model (a :class:`~statuskit.PlanStatus` computes its own
+summary); this module answers the questions asked of a summary.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from statuskit.model import Summary, Task, TaskState
+import attrs
 
-__all__ = ["is_blocked", "is_complete", "progress_percent", "summarize"]
+from statuskit.model import Summary, Task, TaskState, summarize
 
-
-def summarize(tasks: Iterable[Task]) -> Summary:
-    """Count the tasks in each state."""
-    counts = dict.fromkeys(TaskState, 0)
-    total = 0
-    for task in tasks:
-        counts[task.status] += 1
-        total += 1
-    return Summary(
-        total=total,
-        pending=counts[TaskState.PENDING],
-        in_progress=counts[TaskState.IN_PROGRESS],
-        completed=counts[TaskState.COMPLETED],
-        failed=counts[TaskState.FAILED],
-        skipped=counts[TaskState.SKIPPED],
-    )
+__all__ = [
+    "PhaseProgress",
+    "is_blocked",
+    "is_complete",
+    "phase_progress",
+    "progress_percent",
+    "summarize",
+]
 
 
 def progress_percent(summary: Summary) -> float:
@@ -38,12 +30,7 @@ def progress_percent(summary: Summary) -> float:
     ``summary.total`` too. The value is rounded to one decimal so that ``99.95`` never shows
     as ``100.0`` while a task is left: it is capped at 99.9 until every task is done.
     """
-    if summary.total == 0:
-        return 100.0
-    done = summary.completed + summary.skipped
-    if done >= summary.total:
-        return 100.0
-    return min(round(100.0 * done / summary.total, 1), 99.9)
+    return summary.percent
 
 
 def is_complete(summary: Summary) -> bool:
@@ -54,3 +41,34 @@ def is_complete(summary: Summary) -> bool:
 def is_blocked(summary: Summary) -> bool:
     """Some task failed, so the plan cannot be complete until it is retried, skipped or reset."""
     return summary.failed > 0
+
+
+@attrs.frozen
+class PhaseProgress:
+    """How far one phase is."""
+
+    phase: str
+    """The phase as the status names it (``""`` for tasks without a phase)."""
+    total: int
+    """Tasks in the phase."""
+    done: int
+    """Completed or skipped."""
+    failed: int
+    """Failed."""
+
+    def to_json(self) -> dict[str, object]:
+        """The CLI's form: ``{"phase", "total", "done", "failed"}``."""
+        return {"phase": self.phase, "total": self.total, "done": self.done, "failed": self.failed}
+
+
+def phase_progress(tasks: Iterable[Task]) -> tuple[PhaseProgress, ...]:
+    """Counts per phase, phases in the order their first task appears."""
+    counts: dict[str, list[int]] = {}
+    for task in tasks:
+        entry = counts.setdefault(task.phase, [0, 0, 0])
+        entry[0] += 1
+        entry[1] += task.status.is_done
+        entry[2] += task.status is TaskState.FAILED
+    return tuple(
+        PhaseProgress(phase, total, done, failed) for phase, (total, done, failed) in counts.items()
+    )

@@ -1,8 +1,10 @@
 """``Tracker``: the everyday operations over any :class:`~statuskit.StatusStore`.
 
-Each operation is a pure function of :mod:`statuskit.transitions` or
-:mod:`statuskit.scheduling`, applied through the store's ``update`` so that it is atomic with
-respect to every other writer. The tracker adds the clock and reports what happened.
+Each operation is a pure function of :mod:`statuskit.transitions`, :mod:`statuskit.scheduling`
+or :mod:`statuskit.validation`, applied through the store's ``update`` so that it is atomic
+with respect to every other writer. The tracker adds the clock, checks that the status
+belongs to the plan the caller works on, and reports what happened. The CLI, the MCP server
+and the orchestrator all go through it: this is the one place the operations live.
 """
 
 from __future__ import annotations
@@ -10,18 +12,23 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
 from statuskit import transitions
-from statuskit.model import PlanStatus, Run, Summary, Task, TaskState
-from statuskit.store.base import Change, StatusStore
+from statuskit.errors import CorruptStatus, PlanMismatch, StatusMissing
+from statuskit.ids import findings_file_name
+from statuskit.model import PlanStatus, Run, Summary, Task
+from statuskit.store.base import Change, Restorable, StatusStore
 
 if TYPE_CHECKING:
     from statuskit.scheduling import NextReport
+    from statuskit.store.repair import RepairReport
 
 __all__ = ["Outcome", "Tracker", "utc_now"]
+
+R = TypeVar("R")
 
 
 def utc_now() -> datetime:
@@ -42,12 +49,48 @@ class Outcome:
     """The whole status after the operation."""
 
 
+class _Step(Generic[R]):
+    """A change that also yields a value (which tasks a claim took, which run it closed).
+
+    ``update`` may call its change more than once (a backend that retries a transaction);
+    the value kept is the one of the call whose result was stored: the last.
+    """
+
+    def __init__(self, step: Callable[[PlanStatus], tuple[PlanStatus, R]]) -> None:
+        self.step = step
+        self.value: R
+        self.changed = False
+
+    def __call__(self, current: PlanStatus) -> PlanStatus:
+        new, self.value = self.step(current)
+        self.changed = new is not current
+        return new
+
+
+def same_plan(recorded: str | None, given: str) -> bool:
+    """Whether a status recording plan file ``recorded`` may be used for plan file ``given``.
+
+    Equal paths, or two names of one file, match. A status that records no plan, or a plan
+    file that no longer exists where it was (moved, or recorded from another folder), is not
+    refused: only two different files that both exist are a proven mismatch.
+    """
+    if not recorded or os.path.normpath(recorded) == os.path.normpath(given):
+        return True
+    try:
+        return os.path.samefile(recorded, given)
+    except OSError:
+        return not (os.path.exists(recorded) and os.path.exists(given))
+
+
 class Tracker:
     """Task operations over a store, with an injectable clock.
 
     Args:
         store: any :class:`~statuskit.StatusStore`.
         clock: returns the current aware datetime (default :func:`utc_now`).
+        plan_path: the plan file the caller works from; a status that records another,
+            existing plan file is refused with :class:`~statuskit.PlanMismatch` (two plans
+            whose files share a name map to the same status location or plan key).
 
     Example:
         >>> from statuskit import MemoryStore, PlanStatus, Task, Tracker
@@ -61,68 +104,71 @@ class Tracker:
 
     """
 
-    def __init__(self, store: StatusStore, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        store: StatusStore,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        plan_path: str | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.plan_path = plan_path
 
-    def _apply(self, change: Change, *, dry_run: bool) -> tuple[PlanStatus, bool]:
+    # ------------------------------------------------------------------ plumbing
+
+    def _check(self, status: PlanStatus) -> PlanStatus:
+        if self.plan_path is not None and not same_plan(status.plan_path, self.plan_path):
+            raise PlanMismatch(self.plan_path, status.plan_path or "", self.store.location)
+        return status
+
+    def _run(
+        self, step: Callable[[PlanStatus], tuple[PlanStatus, R]], *, dry_run: bool
+    ) -> tuple[PlanStatus, R, bool]:
+        """Apply ``step`` through ``update`` (or to a read, for a dry run)."""
+        checked = _Step(lambda current: step(self._check(current)))
         if dry_run:
             current = self.store.read()
-            new = change(current)
-            return new, new is not current
-        seen: list[bool] = []
+            result = checked(current)
+        else:
+            result = self.store.update(checked)
+        return result, checked.value, checked.changed
 
-        def tracked(current: PlanStatus) -> PlanStatus:
-            new = change(current)
-            seen.append(new is not current)
-            return new
+    def _change(self, change: Change, *, dry_run: bool) -> tuple[PlanStatus, bool]:
+        status, _, changed = self._run(lambda current: (change(current), None), dry_run=dry_run)
+        return status, changed
 
-        result = self.store.update(tracked)
-        return result, seen[-1]
-
-    def _task_op(
-        self,
-        task_id: str,
-        target: TaskState,
-        *,
-        dry_run: bool,
-        **options: object,
-    ) -> Outcome:
-        now = self.clock()
-
-        def change(status: PlanStatus) -> PlanStatus:
-            return transitions.transition(status, task_id, target, now=now, **options)  # type: ignore[arg-type]
-
-        status, changed = self._apply(change, dry_run=dry_run)
+    def _task_op(self, task_id: str, change: Change, *, dry_run: bool) -> Outcome:
+        status, changed = self._change(change, dry_run=dry_run)
         return Outcome(status.task(task_id), changed, status)
 
     # ------------------------------------------------------------------ reading
 
     def status(self) -> PlanStatus:
         """The current status."""
-        return self.store.read()
+        return self._check(self.store.read())
 
     def summary(self) -> Summary:
         """Counts per state, recomputed from the tasks."""
-        return self.store.read().summary
+        return self.status().summary
 
     def next(self, n: int = 1, *, cross_phase: bool = False) -> NextReport:
         """Up to ``n`` ready tasks with reasons, and why the others wait (read-only)."""
         from statuskit.scheduling import next_tasks
 
-        return next_tasks(self.store.read(), n, cross_phase=cross_phase)
+        return next_tasks(self.status(), n, cross_phase=cross_phase)
 
     def retryable(self, max_retries: int) -> tuple[Task, ...]:
         """Failed tasks retried fewer than ``max_retries`` times."""
         from statuskit.scheduling import retryable
 
-        return retryable(self.store.read(), max_retries)
+        return retryable(self.status(), max_retries)
 
     def stuck(self, after: timedelta) -> tuple[Task, ...]:
         """Tasks in progress for longer than ``after``."""
         from statuskit.scheduling import stuck
 
-        return stuck(self.store.read(), self.clock(), after)
+        return stuck(self.status(), self.clock(), after)
 
     # ------------------------------------------------------------------ task operations
 
@@ -135,8 +181,11 @@ class Tracker:
         dry_run: bool = False,
     ) -> Outcome:
         """Mark a task in progress (a retry, counted, when it had failed)."""
+        now = self.clock()
         return self._task_op(
-            task_id, TaskState.IN_PROGRESS, dry_run=dry_run, force=force, owner=owner
+            task_id,
+            lambda s: transitions.start(s, task_id, now=now, force=force, owner=owner),
+            dry_run=dry_run,
         )
 
     def complete(
@@ -148,15 +197,23 @@ class Tracker:
         dry_run: bool = False,
     ) -> Outcome:
         """Mark a task completed, with optional notes."""
+        now = self.clock()
         return self._task_op(
-            task_id, TaskState.COMPLETED, dry_run=dry_run, notes=notes, force=force
+            task_id,
+            lambda s: transitions.complete(s, task_id, now=now, notes=notes, force=force),
+            dry_run=dry_run,
         )
 
     def fail(
         self, task_id: str, *, error: str, force: bool = False, dry_run: bool = False
     ) -> Outcome:
         """Mark a task failed with an error message."""
-        return self._task_op(task_id, TaskState.FAILED, dry_run=dry_run, error=error, force=force)
+        now = self.clock()
+        return self._task_op(
+            task_id,
+            lambda s: transitions.fail(s, task_id, now=now, error=error, force=force),
+            dry_run=dry_run,
+        )
 
     def skip(
         self,
@@ -167,19 +224,27 @@ class Tracker:
         dry_run: bool = False,
     ) -> Outcome:
         """Mark a task skipped, with an optional reason."""
+        now = self.clock()
         return self._task_op(
-            task_id, TaskState.SKIPPED, dry_run=dry_run, reason=reason, force=force
+            task_id,
+            lambda s: transitions.skip(s, task_id, now=now, reason=reason, force=force),
+            dry_run=dry_run,
         )
 
     def reset(self, task_id: str, *, force: bool = False, dry_run: bool = False) -> Outcome:
         """Put a task back to pending."""
-        return self._task_op(task_id, TaskState.PENDING, dry_run=dry_run, force=force)
+        now = self.clock()
+        return self._task_op(
+            task_id,
+            lambda s: transitions.reset(s, task_id, now=now, force=force),
+            dry_run=dry_run,
+        )
 
     def batch(self, ops: Iterable[transitions.Op], *, dry_run: bool = False) -> PlanStatus:
         """Apply several transitions as one update: all of them or none."""
         now = self.clock()
         ops = tuple(ops)
-        status, _ = self._apply(
+        status, _ = self._change(
             lambda current: transitions.apply_batch(current, ops, now=now), dry_run=dry_run
         )
         return status
@@ -197,31 +262,25 @@ class Tracker:
         from statuskit.scheduling import claim
 
         now = self.clock()
-        claimed: list[tuple[Task, ...]] = []
-
-        def change(current: PlanStatus) -> PlanStatus:
-            new, tasks = claim(
+        _, claimed, _ = self._run(
+            lambda current: claim(
                 current, n, owner, now=now, cross_phase=cross_phase, max_retries=max_retries
-            )
-            claimed.append(tasks)
-            return new
-
-        self._apply(change, dry_run=dry_run)
-        return claimed[-1]
+            ),
+            dry_run=dry_run,
+        )
+        return claimed
 
     def fail_stuck(self, after: timedelta, *, dry_run: bool = False) -> tuple[Task, ...]:
         """Mark tasks in progress for longer than ``after`` failed; return them."""
         from statuskit.scheduling import fail_stuck, stuck
 
         now = self.clock()
-        found: list[tuple[Task, ...]] = []
 
-        def change(current: PlanStatus) -> PlanStatus:
-            found.append(stuck(current, now, after))
-            return fail_stuck(current, now, after)
+        def step(current: PlanStatus) -> tuple[PlanStatus, tuple[str, ...]]:
+            ids = tuple(task.id for task in stuck(current, now, after))
+            return fail_stuck(current, now, after), ids
 
-        status, _ = self._apply(change, dry_run=dry_run)
-        ids = {task.id for task in found[-1]}
+        status, ids, _ = self._run(step, dry_run=dry_run)
         return tuple(task for task in status.tasks if task.id in ids)
 
     # ------------------------------------------------------------------ runs
@@ -229,7 +288,7 @@ class Tracker:
     def start_run(self, run_id: str | None = None, *, dry_run: bool = False) -> Run:
         """Open a new run and return it."""
         now = self.clock()
-        status, _ = self._apply(
+        status, _ = self._change(
             lambda current: transitions.start_run(current, now=now, run_id=run_id),
             dry_run=dry_run,
         )
@@ -245,46 +304,78 @@ class Tracker:
     ) -> Run:
         """Close a run (the latest open one by default) with its counts; return it."""
         now = self.clock()
-        closed: list[str] = []
 
-        def change(current: PlanStatus) -> PlanStatus:
-            closed.append(transitions.find_run(current, run_id).run_id)
-            return transitions.complete_run(
-                current, now=now, run_id=closed[-1], completed=completed, failed=failed
+        def step(current: PlanStatus) -> tuple[PlanStatus, str]:
+            chosen = transitions.find_run(current, run_id).run_id
+            new = transitions.complete_run(
+                current, now=now, run_id=chosen, completed=completed, failed=failed
             )
+            return new, chosen
 
-        status, _ = self._apply(change, dry_run=dry_run)
-        return transitions.find_run(status, closed[-1])
+        status, chosen, _ = self._run(step, dry_run=dry_run)
+        return transitions.find_run(status, chosen)
 
     # ------------------------------------------------------------------ findings
 
     def write_findings(self, task_id: str, text: str, *, dry_run: bool = False) -> str:
-        """Store a task's findings and record where in the task; return the location."""
-        status = self.store.read()
-        status.task(task_id)  # TaskNotFound before anything is written
+        """Store a task's findings and record where in the task; return the location.
+
+        With ``dry_run`` nothing is written and the location it would go to is returned.
+        """
+        self.status().task(task_id)  # TaskNotFound before anything is written
         if dry_run:
-            return task_id
+            return self.store.findings_location(task_id)
         location = self.store.write_findings(task_id, text)
-        relative = location
-        path = getattr(self.store, "path", None)
-        if isinstance(path, str):
-            relative = os.path.relpath(location, os.path.dirname(os.path.abspath(path)))
+        # Recorded relative to the status, the same for every backend (and after a migrate).
+        recorded = f"findings/{findings_file_name(task_id)}"
         now = self.clock()
 
         def change(current: PlanStatus) -> PlanStatus:
             task = current.task(task_id)
-            if task.findings_path == relative:
+            if task.findings_path == recorded:
                 return current
             tasks = tuple(
-                attrs.evolve(t, findings_path=relative) if t.id == task_id else t
+                attrs.evolve(t, findings_path=recorded) if t.id == task_id else t
                 for t in current.tasks
             )
             return attrs.evolve(current, tasks=tasks, last_updated_at=now)
 
-        self.store.update(change)
+        self._change(change, dry_run=False)
         return location
 
     def read_findings(self, task_id: str) -> str:
         """A task's findings text."""
-        self.store.read().task(task_id)
+        self.status().task(task_id)
         return self.store.read_findings(task_id)
+
+    # ------------------------------------------------------------------ repair
+
+    def repair(self, *, rebuild: PlanStatus | None = None, dry_run: bool = False) -> RepairReport:
+        """Fix what is safe to fix; restore a backup over a corrupt status where one is kept.
+
+        * A readable status gets the safe fixes of :func:`statuskit.validation.repair`,
+          through ``update`` (so on every backend); task states are never changed.
+        * A corrupt (or lost) status of a :class:`~statuskit.store.base.Restorable` store is
+          replaced by its newest valid backup, or by ``rebuild`` when none is valid.
+
+        Raises:
+            CorruptStatus: the status is corrupt and the store keeps no backups.
+            RepairRefused: no valid backup and no ``rebuild``.
+
+        """
+        from statuskit.store.repair import RepairReport
+        from statuskit.validation import repair, validate
+
+        now = self.clock()
+        if isinstance(self.store, Restorable):
+            try:
+                self.store.read()
+            except (CorruptStatus, StatusMissing):
+                return self.store.restore(now=now, rebuild=rebuild, dry_run=dry_run)
+        status, fixed, changed = self._run(
+            lambda current: repair(current, now=now), dry_run=dry_run
+        )
+        remaining = tuple(problem for problem in validate(status) if not problem.fixable)
+        if not changed:
+            return RepairReport(action="none", remaining=remaining)
+        return RepairReport(action="fixed", fixed=fixed, remaining=remaining)

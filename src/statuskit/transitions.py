@@ -25,7 +25,7 @@ from datetime import datetime
 
 import attrs
 
-from statuskit.errors import InvalidTransition, RunNotFound, TaskNotFound
+from statuskit.errors import InvalidTransition, RunExists, RunNotFound, TaskNotFound
 from statuskit.ids import closest_ids
 from statuskit.model import PlanStatus, Run, Task, TaskState
 
@@ -300,11 +300,11 @@ def start_run(status: PlanStatus, *, now: datetime, run_id: str | None = None) -
     """Append a new open run (id ``run-<epoch ms>`` unless given).
 
     Raises:
-        ValueError: ``run_id`` is already used.
+        RunExists: ``run_id`` is already used.
 
     """
     if run_id is not None and any(run.run_id == run_id for run in status.runs):
-        raise ValueError(f"run {run_id!r} already exists")
+        raise RunExists(run_id)
     new = Run(run_id=run_id or _run_id(now, status.runs), started_at=now)
     return attrs.evolve(status, runs=(*status.runs, new), last_updated_at=now)
 

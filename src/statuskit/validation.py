@@ -41,6 +41,16 @@ class Problem:
     fixable: bool = False
     """Whether :func:`repair` fixes it."""
 
+    def to_json(self) -> dict[str, object]:
+        """The CLI's form: ``{code, severity, task, message, fixable}``."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "task": self.task_id,
+            "message": self.message,
+            "fixable": self.fixable,
+        }
+
 
 def _cycles(tasks: tuple[Task, ...]) -> list[list[str]]:
     graph = {task.id: list(task.dependencies) for task in tasks}

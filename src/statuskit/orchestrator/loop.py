@@ -28,9 +28,9 @@ from datetime import timedelta
 import attrs
 
 from statuskit import (
-    JsonFileStore,
     PlanStatus,
     StatusKitError,
+    StatusStore,
     Task,
     TaskState,
     Tracker,
@@ -51,8 +51,6 @@ DEFAULT_AGENT = "claude -p {prompt} --output-format stream-json --verbose"
 class RunConfig:
     """What the orchestrator needs to know."""
 
-    status_path: str
-    """The status file."""
     cli: Sequence[str]
     """The statuskit command prefix the agent must use (``statuskit --plan plan.md``)."""
     plan_path: str | None = None
@@ -75,8 +73,8 @@ class RunConfig:
     """The owner recorded on claimed tasks."""
     cwd: str = "."
     """The agent's working folder."""
-    log_dir: str | None = None
-    """Where session logs go (default: ``logs/`` next to the status file)."""
+    log_dir: str = "logs"
+    """Where session logs go."""
 
 
 @attrs.frozen
@@ -103,14 +101,12 @@ class RunResult:
 class Orchestrator:
     """Drive agents through a plan until it is complete, blocked, or out of sessions."""
 
-    def __init__(self, config: RunConfig, view: View) -> None:
+    def __init__(self, config: RunConfig, view: View, store: StatusStore) -> None:
         self.config = config
         self.view = view
-        self.store = JsonFileStore(config.status_path)
-        self.tracker = Tracker(self.store)
-        self.log_dir = config.log_dir or os.path.join(
-            os.path.dirname(os.path.abspath(config.status_path)), "logs"
-        )
+        self.store = store
+        self.tracker = Tracker(store, plan_path=config.plan_path)
+        self.log_dir = config.log_dir
 
     # ------------------------------------------------------------------ helpers
 
@@ -149,7 +145,7 @@ class Orchestrator:
         state.max_iterations = config.max_iterations
         run = self.tracker.start_run()
         state.run_id = run.run_id
-        watcher = StatusWatcher(self.store.path, self._refresh).start()
+        watcher = StatusWatcher(self.store, self._refresh).start()
         self.view.start()
         sessions = 0
         outcome = "blocked"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from statuskit.model import Task
+from statuskit import Task
 
 __all__ = ["build_prompt"]
 

@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from statuskit.model import PlanStatus, TaskState
+from statuskit import PlanStatus, TaskState, phase_progress
 from statuskit.stream import (
     ApiError,
     Event,
@@ -32,7 +32,6 @@ from statuskit.stream import (
     ToolStarted,
     TurnResult,
 )
-from statuskit.summary import progress_percent
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -227,7 +226,7 @@ class PlainView:
             self._print(f"task {task_id} {mark}: {detail}")
         summary = status.summary
         line = (
-            f"progress {progress_percent(summary):.0f}% ({summary.done}/{summary.total} done,"
+            f"progress {summary.percent:.0f}% ({summary.done}/{summary.total} done,"
             f" {summary.failed} failed)"
         )
         if line != self._last_progress:
@@ -341,7 +340,7 @@ class RichView:
             grid.add_row("waiting for the status…", "")
         else:
             summary = status.summary
-            percent = progress_percent(summary)
+            percent = summary.percent
             grid.add_row(
                 ProgressBar(total=max(summary.total, 1), completed=summary.done),
                 f"{percent:5.1f}%  {summary.done}/{summary.total} done · "
@@ -366,16 +365,12 @@ class RichView:
         table.add_column(justify="right")
         status = self.state.status
         if status is not None:
-            counts: dict[str, list[int]] = {}
-            for task in status.tasks:
-                entry = counts.setdefault(task.phase or "(no phase)", [0, 0, 0])
-                entry[0] += 1
-                entry[1] += int(task.status.is_done)
-                entry[2] += int(task.status is TaskState.FAILED)
-            for phase, (total, done, failed) in counts.items():
-                mark = f" [red]{failed} failed[/]" if failed else ""
+            for phase in phase_progress(status.tasks):
+                mark = f" [red]{phase.failed} failed[/]" if phase.failed else ""
                 table.add_row(
-                    phase, ProgressBar(total=total, completed=done), f"{done}/{total}{mark}"
+                    phase.phase or "(no phase)",
+                    ProgressBar(total=phase.total, completed=phase.done),
+                    f"{phase.done}/{phase.total}{mark}",
                 )
         return Panel(table, title="Phases", title_align="left")
 

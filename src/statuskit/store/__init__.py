@@ -1,22 +1,37 @@
-"""Where statuses live: the :class:`StatusStore` protocol and its backends."""
+"""Where statuses live: the :class:`StatusStore` protocol, its capabilities, its backends."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from statuskit.store.base import Change, StatusStore
+from statuskit.store.base import (
+    Change,
+    ChangeFeed,
+    PlanCatalog,
+    PlanEntry,
+    Restorable,
+    StatusStore,
+    Watchable,
+)
 from statuskit.store.jsonfile import JsonFileStore
 from statuskit.store.memory import MemoryStore
+from statuskit.store.registry import open_store
 
 if TYPE_CHECKING:
     from statuskit.store.repair import RepairReport
 
 __all__ = [
     "Change",
+    "ChangeFeed",
     "JsonFileStore",
     "MemoryStore",
+    "PlanCatalog",
+    "PlanEntry",
     "RepairReport",
+    "Restorable",
     "StatusStore",
+    "Watchable",
+    "open_store",
 ]
 
 

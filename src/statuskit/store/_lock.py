@@ -5,10 +5,9 @@ Why it looks like this:
 * The lock file (``status.json.lock``) is never renamed or deleted. Unlinking or replacing a
   locked file lets a newcomer lock a *new* inode while an old waiter still holds the old one:
   two writers at once.
-* On POSIX the lock is ``fcntl.flock`` — the very call portalocker makes there, so a lock taken
-  with plain portalocker excludes statuskit writers and vice versa. statuskit calls it directly
-  because importing portalocker costs ~90 ms (its ``importlib.metadata``), which would double
-  the start-up of every ``statuskit`` command. Elsewhere portalocker is used.
+* The lock is ``fcntl.flock``, so any program that flocks the lock file (``flock(1)``, a
+  portalocker lock on POSIX) excludes statuskit writers and the other way round. The JSON file
+  store is POSIX-only (see docs/decisions.md); other platforms get a clear error up front.
 * ``flock`` has no timeout. A waiter first tries without blocking (the uncontended case: one
   system call). Under contention a helper thread blocks in ``flock`` so that the kernel hands
   the lock over the moment it is released, and the caller waits for that thread with a
@@ -25,17 +24,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import threading
 import time
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any
 
-from statuskit.errors import LockTimeout
+from statuskit.errors import LockTimeout, StoreNotSupported
 
-if sys.platform != "win32":
+try:
     import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["WriterLock", "read_holder"]
 
@@ -76,8 +75,6 @@ class _Waiter:
         threading.Thread(target=self._run, name="statuskit-lock-wait", daemon=True).start()
 
     def _run(self) -> None:
-        if sys.platform == "win32":  # pragma: no cover - never constructed there
-            return
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX)
         except OSError as exc:
@@ -112,10 +109,11 @@ class WriterLock:
     """
 
     def __init__(self, path: str, timeout: float = 10.0) -> None:
+        if fcntl is None:  # pragma: no cover - not POSIX
+            raise StoreNotSupported(path, "the JSON file store needs POSIX file locks (fcntl)")
         self.path = os.path.abspath(path)
         self.timeout = timeout
         self._fd: int | None = None
-        self._handle: Any = None
         self._thread_lock = _thread_lock(self.path)
 
     def acquire(self) -> None:
@@ -132,8 +130,6 @@ class WriterLock:
 
     def _os_lock(self, deadline: float) -> int:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        if sys.platform == "win32":  # pragma: no cover
-            return self._portalocker_lock(fd, deadline)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return fd
@@ -147,23 +143,6 @@ class WriterLock:
             return fd
         # The helper now owns fd and closes it once it gets (and releases) the lock.
         raise LockTimeout(self.path, self.timeout, read_holder(self.path))
-
-    def _portalocker_lock(self, fd: int, deadline: float) -> int:  # pragma: no cover - Windows
-        import portalocker
-
-        handle = os.fdopen(fd, "r+")
-        delay = 0.001
-        while True:
-            try:
-                portalocker.lock(handle, portalocker.LOCK_EX | portalocker.LOCK_NB)
-                self._handle = handle  # closing the handle releases the lock
-                return handle.fileno()
-            except portalocker.LockException:
-                if time.monotonic() >= deadline:
-                    handle.close()
-                    raise LockTimeout(self.path, self.timeout, read_holder(self.path)) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.02)
 
     def _write_holder(self) -> None:
         assert self._fd is not None
@@ -185,11 +164,8 @@ class WriterLock:
         if fd is None:
             return
         try:
-            if sys.platform == "win32":  # pragma: no cover
-                self._handle.close()
-            else:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
         finally:
             self._thread_lock.release()
 

@@ -19,7 +19,7 @@ import contextlib
 import json
 import os
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import attrs
@@ -35,7 +35,7 @@ from statuskit.errors import (
 from statuskit.ids import findings_file_name
 from statuskit.model import PlanStatus
 from statuskit.store._lock import WriterLock
-from statuskit.store.base import Change
+from statuskit.store.base import Change, ChangeFeed, ClosingMixin
 
 if TYPE_CHECKING:
     from statuskit.store.repair import RepairReport
@@ -91,7 +91,7 @@ def _atomic_write(
         _fsync_dir(folder)
 
 
-class JsonFileStore:
+class JsonFileStore(ClosingMixin):
     """A plan status kept in a JSON file, safe for many concurrent writer processes.
 
     Args:
@@ -127,6 +127,11 @@ class JsonFileStore:
 
     def __repr__(self) -> str:
         return f"JsonFileStore({self.path!r}, lock_timeout={self.lock_timeout!r})"
+
+    @property
+    def location(self) -> str:
+        """The status file's path."""
+        return self.path
 
     # ------------------------------------------------------------------ reading
 
@@ -236,65 +241,62 @@ class JsonFileStore:
 
     # ------------------------------------------------------------------ findings
 
-    def findings_path(self, task_id: str) -> str:
-        """Where the findings of ``task_id`` are stored."""
+    def findings_location(self, task_id: str) -> str:
+        """Where the findings of ``task_id`` are, or would be, stored."""
         return os.path.join(self.findings_dir, findings_file_name(task_id))
 
     def write_findings(self, task_id: str, text: str) -> str:
         """Write a task's findings atomically; return the file's path."""
-        target = self.findings_path(task_id)
+        target = self.findings_location(task_id)
         os.makedirs(self.findings_dir, exist_ok=True)
         _atomic_write(target, text.encode("utf-8"), mode=None, fsync=self.fsync)
         return target
 
     def read_findings(self, task_id: str) -> str:
         """Return a task's findings text."""
-        target = self.findings_path(task_id)
+        target = self.findings_location(task_id)
         try:
             with open(target, encoding="utf-8", newline="") as handle:
                 return handle.read()
         except FileNotFoundError:
             raise FindingsNotFound(task_id, target) from None
 
-    # ------------------------------------------------------------------ repair
+    # ------------------------------------------------------------------ capabilities
 
-    def repair(
+    def restore(
         self,
         *,
-        now: datetime | None = None,
+        now: datetime,
         rebuild: PlanStatus | None = None,
         dry_run: bool = False,
     ) -> RepairReport:
-        """Repair the file explicitly; never invents task states.
+        """Restore the newest valid backup over a corrupt file (see :class:`Restorable`).
 
-        * A readable file gets the safe fixes of :func:`statuskit.validation.repair`.
+        * A readable file is left alone: the report's action is ``"none"`` (safe fixes of a
+          readable status are :meth:`statuskit.Tracker.repair`'s job, through ``update``).
         * A corrupt file is kept aside as ``status.json.corrupt-<timestamp>`` and the newest
           backup that decodes is restored; the report says from when.
-        * With no valid backup, repair refuses (:class:`~statuskit.RepairRefused`) unless
+        * With no valid backup, restore refuses (:class:`~statuskit.RepairRefused`) unless
           ``rebuild`` is given (e.g. a fresh status from the plan), which is then written
           with a loud ``rebuiltAt``/``rebuiltFrom`` marker at the top level.
 
         With ``dry_run`` the report is computed and nothing is written.
         """
-        # Validation is only needed here: keep it off every other command's import path.
         from statuskit.store.repair import RepairReport
-        from statuskit.validation import repair as repair_status
-        from statuskit.validation import validate
 
-        moment = now or datetime.now(timezone.utc)
         with self._lock():
             raw = self._read_bytes()
             try:
-                current = self._parse(raw, self.path)
+                self._parse(raw, self.path)
             except CorruptStatus as exc:
-                return self._restore(raw, exc, moment, rebuild, dry_run)
-            new, fixed = repair_status(current, now=moment)
-            remaining = tuple(p for p in validate(new) if not p.fixable)
-            if new is current:
-                return RepairReport(action="none", remaining=remaining)
-            if not dry_run:
-                self._write(new, keep_backup=True)
-            return RepairReport(action="fixed", fixed=fixed, remaining=remaining)
+                return self._restore(raw, exc, now, rebuild, dry_run)
+            return RepairReport(action="none")
+
+    def watch(self) -> ChangeFeed:
+        """Listen for replacements of the file (inotify on its folder, else polling)."""
+        from statuskit.store._watch import FileChangeFeed
+
+        return FileChangeFeed(self.path)
 
     def _restore(
         self,

@@ -7,12 +7,12 @@ import threading
 from statuskit.errors import FindingsNotFound, SchemaTooNew, StatusExists, StatusMissing
 from statuskit.ids import check_task_id, findings_file_name
 from statuskit.model import SCHEMA_VERSION, PlanStatus
-from statuskit.store.base import Change
+from statuskit.store.base import Change, ClosingMixin
 
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore:
+class MemoryStore(ClosingMixin):
     """A thread-safe store that keeps the status in memory.
 
     It follows the :class:`~statuskit.StatusStore` contract exactly (updates serialized,
@@ -31,7 +31,11 @@ class MemoryStore:
         self.writes = 0
         """How many updates actually changed the status (for tests)."""
 
-    def read(self) -> PlanStatus:  # noqa: D102 - documented on the protocol
+    @property
+    def location(self) -> str:  # noqa: D102 - documented on the protocol
+        return "<memory>"
+
+    def read(self) -> PlanStatus:  # noqa: D102
         status = self._status
         if status is None:
             raise StatusMissing("<memory>")
@@ -59,10 +63,13 @@ class MemoryStore:
         return self._status is not None
 
     def write_findings(self, task_id: str, text: str) -> str:  # noqa: D102
-        name = findings_file_name(task_id)
+        location = self.findings_location(task_id)
         with self._lock:
             self._findings[task_id] = text
-        return f"findings/{name}"
+        return location
+
+    def findings_location(self, task_id: str) -> str:  # noqa: D102
+        return f"findings/{findings_file_name(task_id)}"
 
     def read_findings(self, task_id: str) -> str:  # noqa: D102
         check_task_id(task_id)

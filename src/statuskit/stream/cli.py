@@ -1,10 +1,8 @@
-"""``statuskit stream [FILE|-] [--json]``: print the events of an agent's output."""
+"""Print the events of an agent's output (what ``statuskit stream [FILE|-] [--json]`` runs)."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -23,7 +21,7 @@ from statuskit.stream.events import (
 )
 from statuskit.stream.parser import DEFAULT_MAX_LINE, StreamParser
 
-__all__ = ["command", "describe"]
+__all__ = ["describe", "print_stream"]
 
 
 def _short(value: Any, width: int = 70) -> str:
@@ -74,33 +72,21 @@ def _chunks(source: IO[Any]) -> Iterator[bytes | str]:
         yield chunk
 
 
-def command(ctx: object, args: argparse.Namespace) -> int:
-    """Run ``statuskit stream``: one JSON record per event with ``--json``, else text lines."""
-    from statuskit.cli import CliError  # noqa: PLC0415 - the CLI imports this module lazily
+def print_stream(
+    source: IO[bytes], out: IO[str], *, as_json: bool, max_line: int | None = None
+) -> None:
+    """Print the events of an agent's output as it arrives: text lines, or JSON records.
 
-    parser = StreamParser(max_line=args.max_line or DEFAULT_MAX_LINE)
-    if args.file == "-":
-        source: IO[Any] = getattr(sys.stdin, "buffer", sys.stdin)
-        owned = False
-    else:
-        try:
-            source = open(args.file, "rb")  # noqa: SIM115 - closed below
-        except FileNotFoundError:
-            raise CliError("not_found", f"stream file {args.file} not found") from None
-        owned = True
-    out = sys.stdout
-    try:
-        for chunk in _chunks(source):
-            for event in parser.feed(chunk):
-                out.write(_render(event, args.json))
-            out.flush()
-        for event in parser.close():
-            out.write(_render(event, args.json))
+    Errors writing to ``out`` (a closed or full stdout) propagate as ``OSError``.
+    """
+    parser = StreamParser(max_line=max_line or DEFAULT_MAX_LINE)
+    for chunk in _chunks(source):
+        for event in parser.feed(chunk):
+            out.write(_render(event, as_json))
         out.flush()
-    finally:
-        if owned:
-            source.close()
-    return 0
+    for event in parser.close():
+        out.write(_render(event, as_json))
+    out.flush()
 
 
 def _render(event: Event, as_json: bool) -> str:

@@ -1,4 +1,4 @@
-"""``statuskit run`` and ``statuskit demo``."""
+"""``statuskit run`` and ``statuskit demo``: the orchestrator's command-line faces."""
 
 from __future__ import annotations
 
@@ -7,41 +7,34 @@ import os
 import shlex
 import sys
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from statuskit.cli import CliError, Context
-from statuskit.orchestrator.agent import AgentMissing
-from statuskit.orchestrator.loop import DEFAULT_AGENT, Orchestrator, RunConfig, RunResult
-from statuskit.orchestrator.ui import ViewState, make_view
+from statuskit.cli._args import DEFAULT_OUTPUT_DIR, count, duration, seconds
+from statuskit.cli._common import summary_json
+from statuskit.cli._context import Context
+from statuskit.cli._errors import CliError
 
-__all__ = ["DEMO_PLAN", "command_demo", "command_run"]
+if TYPE_CHECKING:
+    from statuskit.orchestrator import RunResult
 
-DEMO_PLAN = """\
-# Demo: Add a config loader
 
-A sample plan for `statuskit demo`. A simulated agent carries it out.
-
-## Phase 1: Foundations
-
-- [ ] 1.1 Create the package layout
-- [ ] 1.2 Add the configuration schema
-- [ ] 1.3 Write the loader (depends: 1.2)
-- [ ] 1.4 Document the configuration keys
-
-## Phase 2: Behaviour
-
-**Execution Note:** Tasks 2.1-2.2 are [SEQUENTIAL] - both edit loader.py
-
-- [ ] 2.1 Validate values against the schema
-- [ ] 2.2 Report errors with line numbers
-- [ ] 2.3 Add environment overrides
-
-## Phase 3: Release
-
-- [ ] 3.1 Write the tests
-- [ ] 3.2 Update the changelog
-- [ ] 3.3 Tag the release (depends: 3.1, 3.2)
-"""
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    agent = parser.add_mutually_exclusive_group()
+    agent.add_argument("--agent-cmd", help="the agent command (default: Claude Code)")
+    agent.add_argument("--simulate", metavar="SCENARIO", help="ok, flaky, fail, hang or crash")
+    parser.add_argument("--batch", type=count, default=1, help="tasks per agent session (1)")
+    parser.add_argument("--max-iterations", type=count, default=50, help="agent sessions (50)")
+    parser.add_argument(
+        "--timeout", type=seconds, default=1800.0, help="seconds per session (1800)"
+    )
+    parser.add_argument("--retries", type=count, default=2, help="retries per task (2)")
+    parser.add_argument(
+        "--stuck-after", type=duration, default=None, help="fail tasks in progress longer (45m)"
+    )
+    parser.add_argument(
+        "--backoff", type=seconds, default=2.0, help="seconds before a first retry (2)"
+    )
+    parser.add_argument("--no-tui", action="store_true", help="plain lines instead of the UI")
 
 
 def _cli_prefix(ctx: Context) -> list[str]:
@@ -51,12 +44,26 @@ def _cli_prefix(ctx: Context) -> list[str]:
     plan = ctx.plan_path()
     assert plan is not None
     prefix = ["statuskit", "--plan", plan]
-    if ctx.output_dir != os.path.join("docs", "plan-outputs"):
+    url = ctx.store_url()
+    if url is not None:
+        prefix += ["--store", url]
+    if ctx.plan_key_arg:
+        prefix += ["--plan-key", ctx.plan_key_arg]
+    if ctx.output_dir != DEFAULT_OUTPUT_DIR:
         prefix += ["--output-dir", ctx.output_dir]
     return prefix
 
 
+def _log_dir(ctx: Context) -> str:
+    """``logs/`` beside the JSON status, or under the output folder for other stores."""
+    if ctx.status_arg or ctx.store_url() is None:
+        return os.path.join(os.path.dirname(os.path.abspath(ctx.status_path())), "logs")
+    return os.path.join(ctx.output_dir, ctx.plan_key(), "logs")
+
+
 def _agent(args: argparse.Namespace) -> list[str]:
+    from statuskit.orchestrator import DEFAULT_AGENT
+
     if args.simulate:
         from statuskit.orchestrator.simulate import SCENARIOS
 
@@ -75,24 +82,30 @@ def _shown(path: str) -> str:
 
 
 def _result_document(result: RunResult) -> dict[str, Any]:
-    from statuskit.codec import encode_summary
-
     return {
         "outcome": result.outcome,
         "runId": result.run_id,
         "sessions": result.sessions,
-        "summary": encode_summary(result.status.summary),
+        "summary": summary_json(result.status),
         "failed": list(result.failed),
         "logs": _shown(result.log_dir),
     }
 
 
 def _execute(ctx: Context, args: argparse.Namespace, *, backoff: float) -> dict[str, Any]:
-    store = ctx.store()
-    status = store.read()  # not found / corrupt: reported before anything starts
+    from statuskit.orchestrator import (
+        AgentMissing,
+        Orchestrator,
+        RunConfig,
+        ViewState,
+        build_prompt,
+        make_view,
+    )
+
+    tracker = ctx.tracker()
+    status = tracker.status()  # not found / corrupt / another plan: before anything starts
     agent = _agent(args)
     config = RunConfig(
-        status_path=store.path,
         cli=_cli_prefix(ctx),
         plan_path=ctx.plan_path(required=False) or status.plan_path,
         agent=agent,
@@ -102,10 +115,10 @@ def _execute(ctx: Context, args: argparse.Namespace, *, backoff: float) -> dict[
         retries=args.retries,
         backoff=backoff,
         stuck_after=args.stuck_after,
+        log_dir=_log_dir(ctx),
     )
     if args.dry_run:
-        from statuskit.orchestrator.prompt import build_prompt
-        from statuskit.scheduling import next_tasks
+        from statuskit import next_tasks
 
         report = next_tasks(status, config.batch)
         tasks = [pick.task for pick in report.ready]
@@ -128,7 +141,7 @@ def _execute(ctx: Context, args: argparse.Namespace, *, backoff: float) -> dict[
             )
     view = make_view(ViewState(plan_name=status.plan_name or ""), tui=not args.no_tui)
     try:
-        result = Orchestrator(config, view).run()
+        result = Orchestrator(config, view, tracker.store).run()
     except AgentMissing as exc:
         raise CliError("agent_missing", str(exc), "check --agent-cmd") from None
     document = _result_document(result)
@@ -154,15 +167,28 @@ def _execute(ctx: Context, args: argparse.Namespace, *, backoff: float) -> dict[
     )
 
 
-def command_run(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
-    """``statuskit run``: drive an agent through the plan."""
+def args_run(parser: argparse.ArgumentParser) -> None:
+    _run_options(parser)
+
+
+def run_run(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     return _execute(ctx, args, backoff=args.backoff)
 
 
-def command_demo(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
-    """``statuskit demo``: the whole loop on a sample plan with the simulated agent."""
-    from statuskit.planfile import parse_plan, status_from_plan
-    from statuskit.tracker import utc_now
+def args_demo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", help="folder for the demo (default: a new temporary folder)")
+    parser.add_argument("--no-tui", action="store_true", help="plain lines instead of the UI")
+    parser.add_argument(
+        "--scenario", default="flaky", help="ok, flaky, fail, hang or crash (flaky)"
+    )
+    parser.add_argument(
+        "--timeout", type=seconds, default=20.0, help="seconds per agent session (20)"
+    )
+
+
+def run_demo(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
+    from statuskit import open_store, parse_plan, status_from_plan, utc_now
+    from statuskit.orchestrator import DEMO_PLAN
 
     folder = args.dir or tempfile.mkdtemp(prefix="statuskit-demo-")
     os.makedirs(folder, exist_ok=True)
@@ -170,12 +196,10 @@ def command_demo(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     with open(plan_path, "w", encoding="utf-8") as handle:
         handle.write(DEMO_PLAN)
     status_path = os.path.join(folder, "status.json")
-    from statuskit import JsonFileStore
-
-    store = JsonFileStore(status_path)
-    if store.exists():
+    if os.path.exists(status_path):
         os.replace(status_path, status_path + ".previous-demo")
-    store.create(status_from_plan(parse_plan(DEMO_PLAN), now=utc_now(), plan_path=plan_path))
+    with open_store(status_path) as store:
+        store.create(status_from_plan(parse_plan(DEMO_PLAN), now=utc_now(), plan_path=plan_path))
     run_args = argparse.Namespace(
         simulate=args.scenario,
         agent_cmd=None,

@@ -1,0 +1,56 @@
+"""JSON pieces several commands print: a task, a run, a summary, an outcome."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from statuskit import Outcome, PlanStatus, Run, Task
+
+__all__ = ["dry", "outcome_json", "run_json", "summary_json", "task_json"]
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    """A task in the file's form."""
+    from statuskit.codec import encode_task
+
+    return encode_task(task)
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    """A run in the file's form."""
+    from statuskit.codec import encode_run
+
+    return encode_run(run)
+
+
+def summary_json(status: PlanStatus) -> dict[str, Any]:
+    """Counts per state, percent, and whether the plan is complete or blocked."""
+    from statuskit.codec import encode_summary
+    from statuskit.summary import is_blocked, is_complete
+
+    summary = status.summary
+    return {
+        **encode_summary(summary),
+        "percent": summary.percent,
+        "complete": is_complete(summary),
+        "blocked": is_blocked(summary),
+    }
+
+
+def dry(args: argparse.Namespace) -> dict[str, Any]:
+    """``{"dryRun": true}`` for a dry run, else nothing."""
+    return {"dryRun": True} if getattr(args, "dry_run", False) else {}
+
+
+def outcome_json(outcome: Outcome, args: argparse.Namespace, store: str) -> dict[str, Any]:
+    """The document of a task operation: the task after it, and the summary."""
+    task = outcome.task
+    result: dict[str, Any] = {"ok": True, "changed": outcome.changed, "task": task_json(task)}
+    if not outcome.changed:
+        result["message"] = f"unchanged: task {task.id} is already {task.status.value}"
+    result.update(dry(args))
+    result["summary"] = summary_json(outcome.status)
+    result["store"] = store
+    return result

@@ -1,0 +1,153 @@
+"""``statuskit``'s entry point: parse, dispatch through the table, report.
+
+Contract (``docs/cli.md``): stdout carries exactly one JSON document per command — human text
+only where a format option asks for it; warnings go to stderr; errors are ``{"ok": false,
+"error": {code, message, hint}}`` with an exit code per kind (:data:`EXIT_CODES`). No
+traceback reaches the user, whatever happens: a closed stdout, Ctrl-C, a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from statuskit.cli._args import add_plan_options
+from statuskit.cli._context import Context
+from statuskit.cli._errors import CliError, error_document, translate
+from statuskit.cli._output import OutputFailed, emit, emit_text
+from statuskit.cli._table import COMMANDS, Command, by_name
+
+__all__ = ["build_parser", "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliError("usage", message, f"see `{self.prog} --help`")
+
+
+_EPILOG = (
+    "Every command prints one JSON document on stdout (see docs/cli.md). Exit codes: 0 ok, "
+    "1 internal, 2 usage, 3 not_found, 4 invalid_transition, 5 lock_busy, 6 plan_error, "
+    "7 corrupt, 8 schema_too_new, 9 exists, 10 check_failed, 11 io_error, 12 blocked, "
+    "13 out_of_iterations, 14 agent_missing, 15 stale_claim, 16 plan_mismatch, "
+    "17 unavailable, 130 interrupted."
+)
+
+
+def _module(command: Command) -> Any:
+    return importlib.import_module(command.module)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only``, just that command gets its arguments.
+
+    Every command is listed (so help and "invalid choice" messages are complete), but building
+    each command's arguments means importing its module, which only the invoked one needs.
+    """
+    parser = _Parser(
+        prog="statuskit",
+        description="Execution state for plans carried out by AI coding agents.",
+        epilog=_EPILOG,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version as JSON")
+    add_plan_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for command in COMMANDS:
+        if only is not None and command.name != only:
+            commands.add_parser(command.name, help=command.help, add_help=False)
+            continue
+        sub = commands.add_parser(
+            command.name, help=command.help, description=command.help, epilog=_EPILOG
+        )
+        if command.plan:
+            add_plan_options(sub, suppress=True)
+        if command.mutating:
+            sub.add_argument("--dry-run", action="store_true", help="show, change nothing")
+        else:
+            sub.set_defaults(dry_run=False)
+        add = getattr(_module(command), "args_" + command.function_suffix, None)
+        if add is not None:
+            add(sub)
+    return parser
+
+
+def _dispatch(args_list: list[str]) -> int:
+    only = next((arg for arg in args_list if by_name(arg) is not None), None)
+    args = build_parser(only).parse_args(args_list)
+    if args.version:
+        from statuskit._version import __version__
+
+        emit({"ok": True, "version": __version__})
+        return 0
+    if args.command is None:
+        raise CliError("usage", "no command given", "see `statuskit --help`")
+    command = by_name(args.command)
+    assert command is not None
+    handler = getattr(_module(command), "run_" + command.function_suffix)
+    ctx = Context(args)
+    try:
+        result = handler(ctx, args)
+    finally:
+        ctx.close()
+    if isinstance(result, int):
+        return result  # a command that printed its own output (stream)
+    if isinstance(result, str):
+        emit_text(result)
+        return 0
+    emit(result)
+    return 0
+
+
+def _report(error: CliError) -> int:
+    try:
+        emit(error_document(error))
+    except OutputFailed:
+        _stderr(f"statuskit: {error.code}: {error.message}")
+    return error.exit_code
+
+
+def _stderr(text: str) -> None:
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (the console script exits with it)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(args_list)
+    except SystemExit as exc:  # --help and argparse's own exits
+        return exc.code if isinstance(exc.code, int) else 0
+    except OutputFailed as exc:
+        _stderr(
+            f"statuskit: could not write the result to stdout ({exc}); the command itself "
+            "ran, and any change it made is stored"
+        )
+        return CliError("io_error", "").exit_code
+    except BaseException as exc:
+        if os.environ.get("STATUSKIT_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        return _report(translate(exc))
+
+
+def console() -> NoReturn:
+    """The ``statuskit`` console script: :func:`main`, Ctrl-C and SIGTERM reported, not dumped."""
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Plan commands: init, validate, sync-check."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from statuskit.cli._common import dry
+from statuskit.cli._context import Context
+from statuskit.cli._errors import CliError
+from statuskit.cli._output import warn
+
+if TYPE_CHECKING:
+    from statuskit import Plan
+
+
+def _parse(ctx: Context, plan_path: str) -> Plan:
+    from statuskit.planfile import parse_plan
+
+    return parse_plan(ctx.read_plan_text(plan_path), source=plan_path)
+
+
+def args_init(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--subtasks", action="store_true", help="track indented subtasks as tasks of their own"
+    )
+
+
+def run_init(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
+    from statuskit import StatusExists
+    from statuskit.planfile import status_from_plan
+    from statuskit.tracker import utc_now
+
+    plan_path = ctx.plan_path()
+    assert plan_path is not None
+    plan = _parse(ctx, plan_path)
+    for warning in plan.warnings:
+        warn(f"{plan_path}:{warning.line}: {warning.code}: {warning.message}")
+    status = status_from_plan(plan, now=utc_now(), plan_path=plan_path, subtasks=args.subtasks)
+    store = ctx.store()
+    if not args.dry_run:
+        try:
+            store.create(status)
+        except StatusExists:
+            ctx.tracker().status()  # PlanMismatch when the status is another plan's
+            raise
+    return {
+        "ok": True,
+        "created": not args.dry_run,
+        "statusPath": store.location,
+        "planPath": plan_path,
+        "planName": status.plan_name,
+        "tasks": len(status.tasks),
+        "phases": len(plan.phases),
+        "warnings": [{"line": w.line, "code": w.code, "message": w.message} for w in plan.warnings],
+        **dry(args),
+    }
+
+
+def args_validate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repair", action="store_true", help="fix, or restore the newest backup")
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="with no valid backup, rebuild from the plan (every task back to pending)",
+    )
+
+
+def run_validate(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
+    tracker = ctx.tracker()
+    if args.repair or args.rebuild:
+        rebuild = None
+        if args.rebuild:
+            from statuskit.planfile import status_from_plan
+            from statuskit.tracker import utc_now
+
+            plan_path = ctx.plan_path()
+            assert plan_path is not None
+            rebuild = status_from_plan(_parse(ctx, plan_path), now=utc_now(), plan_path=plan_path)
+        report = tracker.repair(rebuild=rebuild, dry_run=args.dry_run)
+        if "warning" in (document := report.to_json()):
+            warn(document["warning"])
+        return {"ok": True, **document, **dry(args), "store": tracker.store.location}
+    from statuskit.validation import validate
+
+    problems = validate(tracker.status())
+    errors = [p for p in problems if p.severity == "error"]
+    listed = [problem.to_json() for problem in problems]
+    if errors:
+        raise CliError(
+            "check_failed",
+            f"{len(errors)} error(s) in {tracker.store.location}",
+            "fix them by hand; `statuskit validate --repair` fixes only what is safe",
+            problems=listed,
+        )
+    return {"ok": True, "valid": True, "problems": listed}
+
+
+def args_sync_check(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true", help="exit 10 when they differ")
+
+
+def run_sync_check(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
+    from statuskit.planfile import sync_check
+
+    status = ctx.tracker().status()
+    plan_path = ctx.plan_path(required=False) or status.plan_path
+    if not plan_path:
+        raise CliError("usage", "no plan to compare with", "pass --plan PLAN.md")
+    report = sync_check(_parse(ctx, plan_path), status)
+    document = {
+        "ok": True,
+        "inSync": report.in_sync,
+        "planPath": plan_path,
+        "onlyInPlan": list(report.only_in_plan),
+        "onlyInStatus": list(report.only_in_status),
+        "titleChanged": [{"id": i, "plan": p, "status": s} for i, p, s in report.title_changed],
+        "checkedNotDone": [{"id": i, "status": s} for i, s in report.checked_not_done],
+        "doneNotChecked": list(report.done_not_checked),
+    }
+    if not report.in_sync and args.strict:
+        raise CliError("check_failed", "plan and status differ", "see the report", **document)
+    return document
