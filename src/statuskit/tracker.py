@@ -16,11 +16,18 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
-from statuskit import transitions
 from statuskit.errors import CorruptStatus, PlanMismatch, StatusMissing
 from statuskit.ids import findings_file_name
 from statuskit.model import PlanStatus, Run, Summary, Task
 from statuskit.store.base import Change, Restorable, StatusStore
+from statuskit.transitions import Op, apply_batch, find_run
+from statuskit.transitions import complete as complete_task
+from statuskit.transitions import complete_run as close_run
+from statuskit.transitions import fail as fail_task
+from statuskit.transitions import reset as reset_task
+from statuskit.transitions import skip as skip_task
+from statuskit.transitions import start as start_task
+from statuskit.transitions import start_run as open_run
 
 if TYPE_CHECKING:
     from statuskit.scheduling import NextReport
@@ -184,7 +191,7 @@ class Tracker:
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: transitions.start(s, task_id, now=now, force=force, owner=owner),
+            lambda s: start_task(s, task_id, now=now, force=force, owner=owner),
             dry_run=dry_run,
         )
 
@@ -200,7 +207,7 @@ class Tracker:
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: transitions.complete(s, task_id, now=now, notes=notes, force=force),
+            lambda s: complete_task(s, task_id, now=now, notes=notes, force=force),
             dry_run=dry_run,
         )
 
@@ -211,7 +218,7 @@ class Tracker:
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: transitions.fail(s, task_id, now=now, error=error, force=force),
+            lambda s: fail_task(s, task_id, now=now, error=error, force=force),
             dry_run=dry_run,
         )
 
@@ -227,7 +234,7 @@ class Tracker:
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: transitions.skip(s, task_id, now=now, reason=reason, force=force),
+            lambda s: skip_task(s, task_id, now=now, reason=reason, force=force),
             dry_run=dry_run,
         )
 
@@ -236,16 +243,16 @@ class Tracker:
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: transitions.reset(s, task_id, now=now, force=force),
+            lambda s: reset_task(s, task_id, now=now, force=force),
             dry_run=dry_run,
         )
 
-    def batch(self, ops: Iterable[transitions.Op], *, dry_run: bool = False) -> PlanStatus:
+    def batch(self, ops: Iterable[Op], *, dry_run: bool = False) -> PlanStatus:
         """Apply several transitions as one update: all of them or none."""
         now = self.clock()
         ops = tuple(ops)
         status, _ = self._change(
-            lambda current: transitions.apply_batch(current, ops, now=now), dry_run=dry_run
+            lambda current: apply_batch(current, ops, now=now), dry_run=dry_run
         )
         return status
 
@@ -289,7 +296,7 @@ class Tracker:
         """Open a new run and return it."""
         now = self.clock()
         status, _ = self._change(
-            lambda current: transitions.start_run(current, now=now, run_id=run_id),
+            lambda current: open_run(current, now=now, run_id=run_id),
             dry_run=dry_run,
         )
         return status.runs[-1]
@@ -306,14 +313,12 @@ class Tracker:
         now = self.clock()
 
         def step(current: PlanStatus) -> tuple[PlanStatus, str]:
-            chosen = transitions.find_run(current, run_id).run_id
-            new = transitions.complete_run(
-                current, now=now, run_id=chosen, completed=completed, failed=failed
-            )
+            chosen = find_run(current, run_id).run_id
+            new = close_run(current, now=now, run_id=chosen, completed=completed, failed=failed)
             return new, chosen
 
         status, chosen, _ = self._run(step, dry_run=dry_run)
-        return transitions.find_run(status, chosen)
+        return find_run(status, chosen)
 
     # ------------------------------------------------------------------ findings
 
