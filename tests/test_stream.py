@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -291,7 +293,14 @@ class TestSemantics:
         )
         events = events_of(data)
         kinds = [e.kind for e in events]
-        assert kinds == ["text", "text", "tool_started", "tool_input_ready", "tool_finished"]
+        assert kinds == [
+            "text",
+            "text",
+            "text_end",
+            "tool_started",
+            "tool_input_ready",
+            "tool_finished",
+        ]
         assert [e.text for e in events if isinstance(e, Text)] == ["Hel", "lo"]  # not "Hello" again
         start = next(e for e in events if isinstance(e, ToolStarted))
         assert start.input == {}
@@ -407,7 +416,7 @@ class TestSemantics:
         assert tools(events)[-1] == ("abandon", "t1", "Write")
 
     def test_result_and_api_errors(self) -> None:
-        """error events and announced retries become api_error."""
+        """error events become api_error; an announced retry is a wait, not an error."""
         data = (
             "event: error\n"
             + "data: "
@@ -422,7 +431,16 @@ class TestSemantics:
         records = [e.to_json() for e in events_of(data)]
         assert records == [
             {"event": "api_error", "line": 2, "message": "Overloaded", "retrying": False},
-            {"event": "api_error", "line": 3, "message": "rate limited", "retrying": True},
+            {
+                "event": "waiting",
+                "line": 3,
+                "reason": "api_retry",
+                "message": "rate limited",
+                "retry_in_s": None,
+                "resets_at": None,
+                "attempt": 1,
+                "max_retries": None,
+            },
         ]
 
 
@@ -602,6 +620,309 @@ class TestProperties:
         events_of("".join(lines))
 
 
+# --------------------------------------------------------------------------- background tools
+
+
+def init(version: str | None = None, session: str = "s1") -> str:
+    obj: dict[str, Any] = {"type": "system", "subtype": "init", "session_id": session}
+    if version is not None:
+        obj["claude_code_version"] = version
+    return line(obj)
+
+
+def system(subtype: str, **fields: Any) -> str:
+    return line({"type": "system", "subtype": subtype, **fields})
+
+
+BACKGROUND_CALL = assistant(tool_use("bg", "Bash", command="npm run dev", run_in_background=True))
+BACKGROUND_ACK = result("bg", "Command running in background with ID: bash_1")
+
+
+class TestBackgroundTools:
+    """Background calls end on their notification, except where none ever comes."""
+
+    @pytest.mark.parametrize("version", ["2.0.76", "2.0.0-mock", "1.0.128"])
+    def test_before_2_1_the_immediate_result_ends_it(self, version: str) -> None:
+        """Claude Code before 2.1 sends no task notification: the launch result ends the call."""
+        events = events_of(init(version) + BACKGROUND_CALL + BACKGROUND_ACK)
+        assert tools(events) == [
+            ("start", "bg", "Bash", None),
+            ("finish", "bg", "Bash", None, False),
+        ]
+
+    @pytest.mark.parametrize("version", ["2.1.3", "2.1.284", "3.0.0", None])
+    def test_from_2_1_it_waits_for_the_notification(self, version: str | None) -> None:
+        """From 2.1 (and when the version is not said) the launch result is not the end."""
+        events = events_of(init(version) + BACKGROUND_CALL + BACKGROUND_ACK)
+        assert tools(events) == [("start", "bg", "Bash", None), ("abandon", "bg", "Bash")]
+
+    def test_the_rule_follows_each_session(self) -> None:
+        """A later session of another version applies its own rule."""
+        data = (
+            init("2.0.76", "old")
+            + BACKGROUND_CALL
+            + BACKGROUND_ACK
+            + init("2.1.7", "new")
+            + assistant(tool_use("bg2", "Bash", command="sleep 9", run_in_background=True))
+            + result("bg2", "Command running in background with ID: b2")
+        )
+        assert tools(events_of(data))[-1] == ("abandon", "bg2", "Bash")
+
+    def test_announced_task_is_background_in_any_version(self) -> None:
+        """A task_started saying is_backgrounded is proof that a notification will come."""
+        data = (
+            init("2.0.76")
+            + system("task_started", tool_use_id="ag", task_id="k1", is_backgrounded=True)
+            + assistant(tool_use("ag", "Agent", prompt="go"))
+            + result("ag", "Async agent launched")
+            + system("task_notification", tool_use_id="ag", task_id="k1", status="completed")
+        )
+        events = events_of(data)
+        assert tools(events) == [
+            ("start", "ag", "Agent", None),
+            ("finish", "ag", "Agent", None, False),
+        ]
+        assert next(e for e in events if isinstance(e, ToolFinished)).line == 5
+
+    def test_task_updated_to_a_final_status_ends_it(self) -> None:
+        """A task stopped with no notification ends on its task_updated."""
+        data = (
+            init("2.1.300")
+            + BACKGROUND_CALL
+            + system("task_started", tool_use_id="bg", task_id="k9", is_backgrounded=True)
+            + BACKGROUND_ACK
+            + system("task_updated", task_id="k9", patch={"status": "running"})
+            + system("task_updated", task_id="k9", patch={"status": "killed"})
+            + system("task_notification", tool_use_id="bg", task_id="k9", status="stopped")
+        )
+        events = events_of(data)
+        assert tools(events) == [
+            ("start", "bg", "Bash", None),
+            ("finish", "bg", "Bash", None, True),
+        ]
+        finished = next(e for e in events if isinstance(e, ToolFinished))
+        assert (finished.line, finished.preview) == (6, "killed")
+
+    def test_notification_before_the_launch_result(self) -> None:
+        """A notification that overtakes the launch result ends the call once, not twice."""
+        data = (
+            BACKGROUND_CALL
+            + system("task_notification", tool_use_id="bg", status="completed", summary="done")
+            + BACKGROUND_ACK
+        )
+        assert tools(events_of(data)) == [
+            ("start", "bg", "Bash", None),
+            ("finish", "bg", "Bash", None, False),
+        ]
+
+
+# --------------------------------------------------------------------------- waiting
+
+
+class TestWaiting:
+    """Retries and rate limits are a wait the orchestrator can show, not an error."""
+
+    def test_api_retry(self) -> None:
+        """Claude Code's api_retry line with its delay, attempt and HTTP status."""
+        data = system(
+            "api_retry",
+            attempt=2,
+            max_retries=10,
+            retry_delay_ms=4250,
+            error_status=529,
+            error="overloaded",
+        )
+        assert [e.to_json() for e in events_of(data)] == [
+            {
+                "event": "waiting",
+                "line": 1,
+                "reason": "api_retry",
+                "message": "overloaded (HTTP 529)",
+                "retry_in_s": 4.25,
+                "resets_at": None,
+                "attempt": 2,
+                "max_retries": 10,
+            }
+        ]
+
+    def test_rate_limit_rejected(self) -> None:
+        """A rejected rate limit is a wait until it resets."""
+        info = {"status": "rejected", "resetsAt": 1790678400, "rateLimitType": "five_hour"}
+        data = line({"type": "rate_limit_event", "rate_limit_info": info})
+        assert [e.to_json() for e in events_of(data)] == [
+            {
+                "event": "waiting",
+                "line": 1,
+                "reason": "rate_limit",
+                "message": "five_hour limit: rejected",
+                "retry_in_s": None,
+                "resets_at": 1790678400,
+                "attempt": None,
+                "max_retries": None,
+            }
+        ]
+
+    @pytest.mark.parametrize("status", ["allowed", "allowed_warning"])
+    def test_rate_limit_allowed_is_not_a_wait(self, status: str) -> None:
+        """The status sent with requests that go through says nothing about waiting."""
+        data = line({"type": "rate_limit_event", "rate_limit_info": {"status": status}})
+        assert events_of(data) == []
+
+    def test_corpus_rate_limit_event(self) -> None:
+        """The captured rate_limit_event (status allowed) gives no wait and no malformed."""
+        data = (
+            corpus_dir("streams") / "hive-mind_cli2.1.284_background-disabled.jsonl"
+        ).read_bytes()
+        assert b"rate_limit_event" in data
+        assert not [e for e in events_of(data) if e.kind in ("waiting", "malformed")]
+
+    def test_odd_values(self) -> None:
+        """Missing, negative and non-numeric fields become None, never a crash."""
+        data = system("api_retry", retry_delay_ms=-5, attempt="x", error=None) + line(
+            {"type": "rate_limit_event", "rate_limit_info": {"resetsAt": "soon"}}
+        )
+        records = [e.to_json() for e in events_of(data)]
+        assert [(r["message"], r["retry_in_s"], r["attempt"]) for r in records] == [
+            ("API error", None, None),
+            ("rate limit: limited", None, None),
+        ]
+
+
+# --------------------------------------------------------------------------- cost and memory
+
+
+class CountingId(str):
+    """A tool or message id that counts the equality comparisons made on it."""
+
+    comparisons = 0
+
+    def __eq__(self, other: object) -> bool:
+        CountingId.comparisons += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def _counting(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: CountingId(item)
+            if key in ("id", "tool_use_id", "parent_tool_use_id") and isinstance(item, str)
+            else _counting(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_counting(item) for item in value]
+    return value
+
+
+class CountingParser(StreamParser):
+    """The parser, fed ids that count how often it compares them."""
+
+    def _dispatch(self, obj: dict[str, Any], line: str, events: list[Event]) -> None:
+        super()._dispatch(_counting(obj), line, events)
+
+
+def reversed_tools(count: int, *, partial_messages: bool) -> str:
+    """``count`` tools started one by one, their results coming back in reverse order."""
+    parts = []
+    for index in range(count):
+        tool_id = f"toolu_{index:06d}"
+        if partial_messages:
+            block = {"type": "tool_use", "id": tool_id, "name": "Bash"}
+            parts += [
+                partial({"type": "message_start", "message": {"id": f"m{index}"}}),
+                partial({"type": "content_block_start", "index": 0, "content_block": block}),
+                partial({"type": "content_block_stop", "index": 0}),
+                partial({"type": "message_stop"}),
+            ]
+        else:
+            parts.append(assistant(tool_use(tool_id, "Bash"), msg=f"m{index}"))
+    parts += [result(f"toolu_{index:06d}") for index in reversed(range(count))]
+    return "".join(parts)
+
+
+class TestCost:
+    """Each event costs O(1): the work is counted, not timed (benchmarks time it)."""
+
+    @pytest.mark.parametrize("partial_messages", [False, True])
+    def test_tools_finished_in_reverse_order(self, partial_messages: bool) -> None:
+        """3,000 open tools finished newest first: a few id comparisons per tool, not n²/2."""
+        count = 3000
+        CountingId.comparisons = 0
+        parser = CountingParser(clock=lambda: 0.0)
+        events = list(
+            parser.iter_events([reversed_tools(count, partial_messages=partial_messages)])
+        )
+        assert sum(isinstance(e, ToolFinished) for e in events) == count
+        # Linear work makes ~2 comparisons per tool; a list scan per finish would make 4.5 M.
+        assert CountingId.comparisons <= 10 * count
+
+
+def retained_bytes(lines: Iterator[str], warmup: int) -> int:
+    """Memory the parser keeps (traced allocations still alive) after the warm-up lines."""
+    parser = StreamParser(clock=lambda: 0.0)
+    tracemalloc.start()
+    try:
+        for index, text in enumerate(lines):
+            parser.feed(text)
+            if index == warmup:
+                gc.collect()
+                before = tracemalloc.get_traced_memory()[0]
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert parser.feed("") == []  # the parser is still alive: its state was measured
+    return after - before
+
+
+def text_messages(count: int, kind: str) -> Iterator[str]:
+    """Messages of streamed text: raw API events, partial messages with or without snapshots."""
+    for index in range(count):
+        message_id = f"msg_{index:06d}"
+        words = f"message {index} " + "lorem ipsum " * 80
+        events: list[dict[str, Any]] = [
+            {"type": "message_start", "message": {"id": message_id}},
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text"}},
+            *(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": part},
+                }
+                for part in (words[:500], words[500:])
+            ),
+            {"type": "content_block_stop", "index": 0},
+            {"type": "message_stop"},
+        ]
+        if kind == "raw":
+            yield "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+        else:
+            yield "".join(partial(e) for e in events[:-1])
+            if kind == "partial+snapshot":
+                yield assistant({"type": "text", "text": words}, msg=message_id)
+            yield partial(events[-1])
+
+
+class TestMemory:
+    """Memory does not grow with the streamed text."""
+
+    @pytest.mark.parametrize("kind", ["raw", "partial", "partial+snapshot"])
+    def test_text_is_not_kept(self, kind: str) -> None:
+        """3 MB of streamed text after a warm-up leaves the parser's memory where it was."""
+        count = 3000  # ~1 KB of text each
+        grown = retained_bytes(text_messages(count, kind), warmup=200)
+        assert grown < 64 * 1024, grown  # keeping the text would be ~3 MB
+
+    def test_snapshot_still_deduplicated(self) -> None:
+        """Without the text kept, the snapshot of streamed text is still recognised."""
+        events = events_of("".join(text_messages(3, "partial+snapshot")))
+        texts = [e for e in events if isinstance(e, Text)]
+        assert len(texts) == 6  # two deltas per message, no snapshot repeated
+        assert [e.kind for e in events].count("text_end") == 3
+
+
 class TestCallbacksAndCli:
     """The callback adapter and `statuskit stream`."""
 
@@ -633,6 +954,7 @@ class TestCallbacksAndCli:
         fields = {
             "session_started": {"session_id", "model", "cwd"},
             "text": {"text", "parent_tool_id"},
+            "text_end": {"parent_tool_id"},
             "tool_started": {"tool_id", "name", "parent_tool_id", "input"},
             "tool_input_ready": {"tool_id", "name", "input"},
             "tool_finished": {
@@ -652,6 +974,7 @@ class TestCallbacksAndCli:
         assert [r["event"] for r in records] == [
             "session_started",
             "text",
+            "text_end",
             "tool_started",
             "tool_input_ready",
             "malformed",

@@ -1,4 +1,4 @@
-"""Agent output streams: lines in, typed events out. Knows nothing of stores.
+"""Agent output streams: lines in, typed events out. Knows nothing else of statuskit.
 
 See :class:`StreamParser` for the semantics and ``docs/stream.md`` for the event records.
 """
@@ -10,12 +10,14 @@ from statuskit.stream.events import (
     Malformed,
     SessionStarted,
     Text,
+    TextEnd,
     ToolAbandoned,
     ToolFinished,
     ToolInputReady,
     ToolProgress,
     ToolStarted,
     TurnResult,
+    Waiting,
 )
 from statuskit.stream.parser import DEFAULT_MAX_LINE, StreamParser, parse
 
@@ -28,11 +30,13 @@ __all__ = [
     "SessionStarted",
     "StreamParser",
     "Text",
+    "TextEnd",
     "ToolAbandoned",
     "ToolFinished",
     "ToolInputReady",
     "ToolProgress",
     "ToolStarted",
     "TurnResult",
+    "Waiting",
     "parse",
 ]
