@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import io
 import json
+import math
+import re
 import tracemalloc
+import unicodedata
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,15 +22,19 @@ from statuskit.stream import (
     Malformed,
     StreamParser,
     Text,
+    TextEnd,
     ToolAbandoned,
     ToolFinished,
     ToolInputReady,
+    ToolProgress,
     ToolStarted,
     TurnResult,
+    Waiting,
     parse,
+    printable,
 )
+from statuskit.stream.cli import describe, print_stream
 
-from .clihelp import run
 from .helpers import corpus_dir
 
 
@@ -923,34 +930,63 @@ class TestMemory:
         assert [e.kind for e in events].count("text_end") == 3
 
 
-class TestCallbacksAndCli:
-    """The callback adapter and `statuskit stream`."""
+# --------------------------------------------------------------------------- print_stream
 
-    def test_callbacks(self) -> None:
-        """Each callback sees its kind of event."""
-        seen: list[str] = []
-        callbacks = Callbacks(
-            on_tool_start=lambda e: seen.append(f"start {e.name}"),
-            on_tool_end=lambda e: seen.append(f"end {e.name}"),
-            on_text=lambda e: seen.append(f"text {e.text}"),
-            on_result=lambda e: seen.append(f"result {e.subtype}"),
-        )
-        callbacks.dispatch(events_of(STREAM))
-        assert seen == [
-            "text héllo \u2028 wörld ✓",
-            "start Bash",
-            "end Bash",
-            "start Read",
-            "result success",
-            "end Read",
-        ]
 
-    def test_cli_json_records(self, tmp_path: Path) -> None:
-        """--json prints one record per event with exactly the documented fields."""
-        (tmp_path / "s.jsonl").write_bytes(STREAM)
-        out = run("stream", "s.jsonl", "--json", cwd=tmp_path)
-        assert out.code == 0
-        records = [json.loads(text) for text in out.stdout.splitlines()]
+class Chunks(io.RawIOBase):
+    """A pipe-like source: ``read1`` hands out one chunk per call and notes what was printed."""
+
+    def __init__(self, chunks: list[bytes], out: io.StringIO) -> None:
+        super().__init__()
+        self.chunks = list(chunks)
+        self.out = out
+        self.seen: list[str] = []
+
+    def read1(self, size: int = -1) -> bytes:
+        self.seen.append(self.out.getvalue())
+        return self.chunks.pop(0) if self.chunks else b""
+
+    def read(self, size: int = -1) -> bytes:  # pragma: no cover - read1 must be used
+        raise AssertionError("read1 is the call that returns what is available")
+
+
+def printed(data: bytes | str, *, as_json: bool = False, max_line: int | None = None) -> str:
+    out = io.StringIO()
+    raw = data.encode() if isinstance(data, str) else data
+    print_stream(io.BytesIO(raw), out, as_json=as_json, max_line=max_line)
+    return out.getvalue()
+
+
+def strict_records(text: str) -> list[dict[str, Any]]:
+    """Each output line as a JSON object, checking that it is one strict JSON line."""
+
+    def refuse(constant: str) -> Any:
+        raise AssertionError(f"{constant} is not JSON")
+
+    records = []
+    for record_line in text.split("\n")[:-1]:
+        assert record_line.splitlines() == [record_line], repr(record_line)
+        records.append(json.loads(record_line, parse_constant=refuse))
+    assert text.endswith("\n") or not text
+    return records
+
+
+class TestPrintStream:
+    """print_stream reads as data arrives, prints, flushes, and raises only OSError."""
+
+    def test_prints_each_chunk_before_reading_the_next(self) -> None:
+        """Events of a chunk are on the output when the next read starts."""
+        out = io.StringIO()
+        first = assistant(tool_use("t1", "Bash", command="ls")).encode()
+        source = Chunks([first, result("t1").encode()], out)
+        print_stream(source, out, as_json=False)  # type: ignore[arg-type]
+        assert "> Bash [t1] started" in source.seen[1]
+        assert "< Bash [t1] ok" not in source.seen[1]
+        assert "< Bash [t1] ok" in out.getvalue()
+
+    def test_json_records(self) -> None:
+        """One record per event, with exactly the documented fields."""
+        records = strict_records(printed(STREAM, as_json=True))
         fields = {
             "session_started": {"session_id", "model", "cwd"},
             "text": {"text", "parent_tool_id"},
@@ -986,12 +1022,273 @@ class TestCallbacksAndCli:
             "tool_abandoned",
         ]
 
-    def test_cli_text_and_stdin(self, tmp_path: Path) -> None:
-        """Human lines by default, from stdin with '-'; a missing file is not_found."""
-        out = run("stream", "-", cwd=tmp_path, stdin=STREAM.decode())
-        assert out.code == 0
-        assert "> Bash started (t1)" in out.stdout
-        assert "< Bash ok" in out.stdout
-        missing = run("stream", "nope.jsonl", cwd=tmp_path)
-        assert missing.code == 3
-        assert json.loads(missing.stdout)["error"]["code"] == "not_found"
+    def test_every_record_is_one_strict_line(self) -> None:
+        """No NaN/Infinity, and no character any line splitter breaks on, in any record."""
+        breakers = "\u2028\u2029\x85\x1c\x1d\x1e\x0b\x0c\r"
+        nasty = f"a{breakers}b"
+        tool_input = {"a": math.nan, "b": math.inf, "c": -math.inf, "d": "BIG", "e": nasty}
+        call = {"type": "tool_use", "id": "t" + nasty, "name": "N" + nasty, "input": tool_input}
+        message = {"type": "assistant", "message": {"id": "m", "content": [call]}}
+        # Raw U+2028/U+0085 inside the input's strings, NaN/Infinity/1e999 as bare tokens.
+        first = json.dumps(message, ensure_ascii=False).replace('"BIG"', "1e999")
+        assert "NaN" in first
+        assert "\u2028" in first
+        data = (
+            first
+            + "\n"
+            + assistant({"type": "text", "text": nasty}, msg="m2")
+            + result("t" + nasty, nasty)
+            + line({"type": "result", "subtype": "success", "total_cost_usd": math.inf})
+            + '{"type":"tool_progress","tool_use_id":"x","elapsed_time_seconds":NaN}\n'
+            + "raw "
+            + nasty
+            + "\n"
+        )
+        records = strict_records(printed(data, as_json=True))
+        started = next(r for r in records if r["event"] == "tool_started")
+        assert started["tool_id"] == "t" + nasty  # the data is kept, escaped
+        assert started["input"] == {"a": None, "b": None, "c": None, "d": None, "e": nasty}
+        assert next(r for r in records if r["event"] == "text")["text"] == nasty
+        assert next(r for r in records if r["event"] == "turn_result")["cost_usd"] is None
+        assert next(r for r in records if r["event"] == "tool_progress")["elapsed_s"] is None
+        assert next(r for r in records if r["event"] == "malformed")["excerpt"].startswith("raw a")
+
+    def test_lone_surrogates_and_c1_are_escaped(self) -> None:
+        """A record never holds a raw lone surrogate (unwritable) or a C1 control (\\x9b)."""
+        data = assistant({"type": "text", "text": "\ud800 and \x9b31m"}).replace("\\u009b", "\x9b")
+        text = printed(data, as_json=True)
+        assert "\\ud800" in text
+        assert "\\u009b" in text
+        assert strict_records(text)[0]["text"] == "\ud800 and \x9b31m"
+
+    def test_ascii_output(self) -> None:
+        """An output that cannot encode the text gets ASCII records and replaced human text."""
+        data = assistant({"type": "text", "text": "héllo ✓ \ud800"})
+        for as_json in (True, False):
+            buffer = io.BytesIO()
+            out = io.TextIOWrapper(buffer, encoding="ascii")
+            print_stream(io.BytesIO(data.encode()), out, as_json=as_json)
+            text = buffer.getvalue().decode("ascii")
+            if as_json:
+                assert strict_records(text)[0]["text"] == "héllo ✓ \ud800"
+            else:
+                assert "h?llo ? ?" in text
+
+    @pytest.mark.parametrize("error", [BrokenPipeError(32, "Broken pipe"), OSError(28, "full")])
+    def test_output_errors_propagate(self, error: OSError) -> None:
+        """A closed or full output is the caller's to report: the OSError comes out as is."""
+
+        class Failing(io.StringIO):
+            def write(self, text: str) -> int:
+                raise error
+
+        with pytest.raises(OSError, match=error.strerror) as caught:
+            print_stream(io.BytesIO(STREAM), Failing(), as_json=True)
+        assert caught.value is error
+
+    def test_max_line(self) -> None:
+        """The line limit is the caller's; a longer line is one malformed record."""
+        first = result("x")
+        assert len(first) < 200
+        records = strict_records(printed(first + "x" * 500 + "\n", as_json=True, max_line=200))
+        assert [(r["event"], r["line"]) for r in records] == [
+            ("tool_finished", 1),
+            ("malformed", 2),
+        ]
+
+    @given(st.binary(max_size=1500), st.booleans())
+    def test_arbitrary_bytes(self, data: bytes, as_json: bool) -> None:
+        """Any bytes: no exception, and in JSON mode every line a strict JSON object."""
+        text = printed(data, as_json=as_json)
+        if as_json:
+            strict_records(text)
+
+    def test_deep_nesting(self) -> None:
+        """Input nested deeper than JSON can decode is one malformed record per line."""
+        data = "[" * 100_000 + "\n" + '{"a":' * 100_000 + "\n"
+        records = strict_records(printed(data, as_json=True))
+        assert [(r["line"], r["reason"]) for r in records] == [
+            (1, "not JSON"),
+            (2, "JSON nested too deeply"),
+        ]
+
+
+# --------------------------------------------------------------------------- human lines
+
+
+def human(data: str) -> list[str]:
+    """The human lines, durations replaced by <s>."""
+    return re.sub(r" \d+\.\d\ds:", " <s>:", printed(data)).splitlines()
+
+
+def text_delta(text: str, index: int = 0) -> dict[str, Any]:
+    return {
+        "type": "content_block_delta",
+        "index": index,
+        "delta": {"type": "text_delta", "text": text},
+    }
+
+
+TEXT_BLOCK = {"type": "text", "text": ""}
+
+
+class TestHumanLines:
+    """What a person reads in a terminal."""
+
+    @pytest.mark.parametrize("framing", ["partial", "raw"])
+    def test_streamed_text_in_whole_lines(self, framing: str) -> None:
+        """Deltas are joined into lines; each block ends its line (no gluing of blocks)."""
+        api_events: list[dict[str, Any]] = [
+            {"type": "message_start", "message": {"id": "m1"}},
+            {"type": "content_block_start", "index": 0, "content_block": TEXT_BLOCK},
+            text_delta("Wri"),
+            text_delta("te the lo"),
+            text_delta("ader\nthen "),
+            text_delta("test it"),
+            {"type": "content_block_stop", "index": 0},
+            {"type": "content_block_start", "index": 1, "content_block": TEXT_BLOCK},
+            text_delta("All assigned ", 1),
+            text_delta("tasks done", 1),
+            {"type": "content_block_stop", "index": 1},
+            {"type": "message_stop"},
+            {"type": "message_start", "message": {"id": "m2"}},
+            {"type": "content_block_start", "index": 0, "content_block": TEXT_BLOCK},
+            text_delta("cut off before its end"),
+        ]
+        if framing == "partial":
+            data = "".join(partial(e) for e in api_events)
+        else:
+            data = "".join(f"data: {json.dumps(e)}\n\n" for e in api_events)
+        assert human(data) == [
+            "  Write the loader",
+            "  then test it",
+            "  All assigned tasks done",
+            "  cut off before its end",
+        ]
+
+    def test_finish_lines_name_the_tool(self) -> None:
+        """Start and finish lines carry the tool's name and a short id."""
+        data = (
+            assistant(tool_use("toolu_01AAAAAAAAaaaaaa", "Bash", command="ls"))
+            + assistant(tool_use("toolu_01BBBBBBBBbbbbbb", "Read", file_path="a"))
+            + result("toolu_01BBBBBBBBbbbbbb", "second")
+            + result("toolu_01AAAAAAAAaaaaaa", "first", error=True)
+        )
+        assert human(data) == [
+            "> Bash [aaaaaa] started",
+            '  Bash [aaaaaa] input: {"command": "ls"}',
+            "> Read [bbbbbb] started",
+            '  Read [bbbbbb] input: {"file_path": "a"}',
+            "< Read [bbbbbb] ok <s>: second",
+            "< Bash [aaaaaa] error <s>: first",
+        ]
+
+    def test_progress_names_the_tool_at_most_every_ten_seconds(self) -> None:
+        """No '0s' lines, no line per heartbeat: one per ten seconds, with the name."""
+        beats = [0, 3, 9.9, 10, 12, 19.9, 20.5, 35, None]
+        data = assistant(tool_use("t1", "Bash")) + "".join(
+            line({"type": "tool_progress", "tool_use_id": "t1", "elapsed_time_seconds": beat})
+            for beat in beats
+        )
+        progress = [text for text in human(data) if "still running" in text]
+        assert progress == [
+            "  ... Bash [t1] still running 10s",
+            "  ... Bash [t1] still running 20s",
+            "  ... Bash [t1] still running 35s",
+        ]
+
+    def test_session_header_once(self) -> None:
+        """The init line that Claude Code repeats each turn is shown once per session."""
+        data = init("2.1.3", "a") + init("2.1.3", "a") + init("2.1.3", "b") + init("2.1.3", "a")
+        assert human(data) == ["session a (None) in None", "session b (None) in None"]
+
+    def test_subagents_indented_by_depth(self) -> None:
+        """Each level of subagent nesting indents one more step."""
+        data = (
+            assistant(tool_use("a", "Agent"))
+            + assistant(tool_use("b", "Agent"), parent="a")
+            + assistant(tool_use("c", "Bash"), parent="b")
+            + assistant({"type": "text", "text": "deep"}, msg="m2", parent="c")
+            + result("c", parent="b")
+            + result("b", parent="a")
+            + result("a")
+        )
+        starts_and_ends = [text for text in human(data) if "input:" not in text]
+        assert starts_and_ends == [
+            "> Agent [a] started",
+            "    > Agent [b] started",
+            "        > Bash [c] started",
+            "              deep",
+            "        < Bash [c] ok <s>: ok",
+            "    < Agent [b] ok <s>: ok",
+            "< Agent [a] ok <s>: ok",
+        ]
+
+    def test_escapes_never_reach_the_terminal(self) -> None:
+        """ANSI/OSC sequences and control characters are stripped; JSON mode keeps the data."""
+        evil = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\x9b31m\x1b(Bbad\rwork\u202e\x00\x1b"
+        data = (
+            assistant(tool_use("t1", "Ba\x1b[5msh", command=evil))
+            + assistant({"type": "text", "text": "say " + evil}, msg="m2")
+            + result("t1", evil, error=True)
+            + "plain "
+            + evil
+            + "\n"
+        ).replace("\\u009b", "\x9b")
+        text = re.sub(r" \d+\.\d\ds:", " <s>:", printed(data))
+        assert not [ch for ch in text if unicodedata.category(ch) == "Cc" and ch != "\n"]
+        assert "\u202e" not in text
+        # The input is shown as JSON, so its escapes are visible text (\\u001b), harmless;
+        # everywhere else the sequences are gone, parameters included.
+        shown = [text_line for text_line in text.splitlines() if "input:" not in text_line]
+        assert shown == [
+            "> Bash [t1] started",
+            "  say bad work",
+            "< Bash [t1] error <s>: bad work",
+            "malformed line 4: not JSON: plain bad work",
+        ]
+        records = strict_records(printed(data, as_json=True))
+        assert next(r for r in records if r["event"] == "tool_started")["input"]["command"] == evil
+
+    def test_describe_alone(self) -> None:
+        """describe() gives the line of one event without state."""
+        assert describe(ToolProgress(3, "toolu_123456789", 12.4)) == (
+            "  ... [456789] still running 12s"
+        )
+        assert describe(TextEnd(1, None)) == ""
+        waiting = Waiting(1, "api_retry", "overloaded (HTTP 529)", 4.0, None, 2, 10)
+        assert describe(waiting) == "waiting (api retry 2/10, next in 4.0s): overloaded (HTTP 529)"
+        limit = Waiting(1, "rate_limit", "five_hour limit: rejected", None, 0.0, None, None)
+        assert describe(limit) == (
+            "waiting (rate limit, resets 1970-01-01 00:00 UTC): five_hour limit: rejected"
+        )
+
+    def test_printable(self) -> None:
+        """The terminal-safe line: sequences removed, breaks made spaces, tabs kept."""
+        assert printable("\x1b[1;31mred\x1b[0m\tok\u2028next\x85end\ud800") == (
+            "red\tok next end\ufffd"
+        )
+        assert printable("plain") == "plain"
+
+
+class TestCallbacks:
+    """The callback adapter."""
+
+    def test_callbacks(self) -> None:
+        """Each callback sees its kind of event."""
+        seen: list[str] = []
+        callbacks = Callbacks(
+            on_tool_start=lambda e: seen.append(f"start {e.name}"),
+            on_tool_end=lambda e: seen.append(f"end {e.name}"),
+            on_text=lambda e: seen.append(f"text {e.text}"),
+            on_result=lambda e: seen.append(f"result {e.subtype}"),
+        )
+        callbacks.dispatch(events_of(STREAM))
+        assert seen == [
+            "text héllo \u2028 wörld ✓",
+            "start Bash",
+            "end Bash",
+            "start Read",
+            "result success",
+            "end Read",
+        ]

@@ -533,6 +533,23 @@ def cmd_detect_stuck(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def cmd_stream(ctx: Context, args: argparse.Namespace) -> int:
+    """Print the events of a capture or of stdin (the engine is statuskit.stream.cli)."""
+    from statuskit.stream.cli import print_stream
+
+    if args.file == "-":
+        stdin: Any = getattr(sys.stdin, "buffer", sys.stdin)  # tests swap in a text stream
+        print_stream(stdin, sys.stdout, as_json=args.json, max_line=args.max_line)
+        return 0
+    try:
+        source = open(args.file, "rb")  # noqa: SIM115 - closed by the with below
+    except FileNotFoundError:
+        raise CliError("not_found", f"stream file {args.file} not found") from None
+    with source:
+        print_stream(source, sys.stdout, as_json=args.json, max_line=args.max_line)
+    return 0
+
+
 def _lazy(module: str, name: str) -> Callable[[Context, argparse.Namespace], Any]:
     def run(ctx: Context, args: argparse.Namespace) -> Any:
         import importlib
@@ -709,7 +726,7 @@ def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict
     sub.add_argument("--mark-failed", action="store_true", help="mark them failed")
     sub = command(
         "stream",
-        _lazy("statuskit.stream.cli", "command"),
+        cmd_stream,
         "print the events of an agent's stream-json output",
     )
     sub.add_argument("file", nargs="?", default="-", help="a capture, or - for stdin (-)")

@@ -1,6 +1,7 @@
 """Agent output streams: lines in, typed events out. Knows nothing else of statuskit.
 
 See :class:`StreamParser` for the semantics and ``docs/stream.md`` for the event records.
+:mod:`statuskit.stream.cli` prints them (``print_stream``, ``describe``).
 """
 
 from statuskit.stream.callbacks import Callbacks
@@ -20,6 +21,7 @@ from statuskit.stream.events import (
     Waiting,
 )
 from statuskit.stream.parser import DEFAULT_MAX_LINE, StreamParser, parse
+from statuskit.stream.text import printable
 
 __all__ = [
     "DEFAULT_MAX_LINE",
@@ -39,4 +41,5 @@ __all__ = [
     "TurnResult",
     "Waiting",
     "parse",
+    "printable",
 ]
