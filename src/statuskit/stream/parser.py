@@ -12,7 +12,9 @@ Inputs understood:
   framing.
 
 Unknown types, subtypes, block types and fields are skipped. The line framing (splitting,
-decoding, the line limit, ``malformed`` lines) is in :mod:`statuskit.stream._framing`.
+decoding, the line limit, ``malformed`` lines) is in :mod:`statuskit.stream._framing`, the
+block-by-block streamed messages (partial messages, raw API events) in
+:mod:`statuskit.stream._messages`; this module holds the tools and Claude Code's line kinds.
 
 Tool semantics: a tool *starts* at its first sign (a ``content_block_start`` of a ``tool_use``
 block, or the ``assistant`` line carrying it), once per id; its input is *ready* when the block's
@@ -24,24 +26,21 @@ finishes on its immediate result. ``content_block_stop`` only ends the model's w
 call. Tools still open when the input ends are reported abandoned.
 
 Cost: every event is O(1) amortized. Open tools live in one dict (its insertion order is the
-start order that abandoned tools are reported in). Streamed text is not kept: a text block is
-remembered only by its length and CRC-32, for the few most recent messages, which is all that
-is needed to recognise the ``assistant`` snapshot that repeats it. So memory is bounded by the
-open tools and one message's tool input, whatever the length of the stream.
+start order that abandoned tools are reported in). Streamed text is not kept (see
+:mod:`~statuskit.stream._messages`), so memory is bounded by the open tools and the tool inputs
+being streamed, whatever the length of the stream.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import math
 import re
 import time
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from statuskit.stream._framing import EXCERPT, LineFramer, _loads
+from statuskit.stream._framing import EXCERPT, LineFramer
+from statuskit.stream._messages import StreamedMessages
+from statuskit.stream._values import as_int, as_number, as_str, preview
 from statuskit.stream.events import (
     ApiError,
     Event,
@@ -62,15 +61,6 @@ __all__ = ["DEFAULT_MAX_LINE", "StreamParser", "parse"]
 
 #: The default longest line, in bytes (Claude Code puts whole file contents on one line).
 DEFAULT_MAX_LINE = 16 * 1024 * 1024
-PREVIEW = 120
-
-#: Messages whose streamed text blocks are remembered for their snapshot. Claude Code sends the
-#: snapshot right after the block, so a handful is plenty; raw API streams never send one.
-RECENT_MESSAGES = 64
-#: Open blocks per message and open messages (one per subagent) before the oldest is ended:
-#: real messages have a few of each, and a cap keeps a hostile stream from growing state.
-MAX_OPEN_BLOCKS = 256
-MAX_OPEN_MESSAGES = 1024
 
 _FINAL_TASK_STATUSES = frozenset({"completed", "failed", "killed", "stopped", "cancelled"})
 _VERSION = re.compile(r"\s*(\d+)\.(\d+)")
@@ -89,72 +79,7 @@ class _Tool:
         self.task: str | None = None  # the background task's id
 
 
-class _Block:
-    """A content block being streamed: a tool's partial input, or a text's fingerprint."""
-
-    __slots__ = ("consumed", "crc", "cut", "kind", "parts", "said", "size", "tool_id")
-
-    def __init__(self, kind: str, tool_id: str = "") -> None:
-        self.kind = kind
-        self.tool_id = tool_id
-        self.parts: list[str] = []
-        self.size = 0
-        self.crc = 0
-        self.said = False  # a text event was emitted for it
-        self.consumed = False  # its snapshot already arrived
-        self.cut = False  # the input outgrew the line limit; what arrived is kept
-
-
-class _Message:
-    __slots__ = ("blocks", "id")
-
-    def __init__(self, message_id: str) -> None:
-        self.id = message_id
-        self.blocks: dict[int, _Block] = {}
-
-
-def _fingerprint(text: str) -> tuple[int, int]:
-    data = text.encode("utf-8", "surrogatepass")
-    return len(data), zlib.crc32(data)
-
-
-def _number(value: Any) -> float | None:
-    """A finite JSON number, else ``None`` (``json.loads`` accepts NaN and Infinity)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value if math.isfinite(value) else None
-    return None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _preview(content: Any) -> str:
-    if isinstance(content, list):
-        parts = []
-        for block in content:
-            if isinstance(block, dict):
-                text = block.get("text")
-                parts.append(text if isinstance(text, str) else f"[{block.get('type', '?')}]")
-            else:
-                parts.append(str(block))
-        content = " ".join(parts)
-    elif content is None:
-        content = ""
-    elif not isinstance(content, str):
-        try:
-            content = json.dumps(content, ensure_ascii=False)[: PREVIEW * 2]
-        except (ValueError, RecursionError):  # a very deep value
-            content = f"[{type(content).__name__}]"
-    text = " ".join(content[: PREVIEW * 4].split())
-    return text if len(text) <= PREVIEW else text[: PREVIEW - 1] + "…"
-
-
-class StreamParser(LineFramer):
+class StreamParser(LineFramer, StreamedMessages):
     """Turns an agent's output into events, incrementally.
 
     Args:
@@ -181,8 +106,7 @@ class StreamParser(LineFramer):
         self._tasks: dict[str, str] = {}  # background task id -> tool id
         self._early: set[str] = set()  # notified before their immediate tool_result
         self._notifies = True  # this Claude Code sends task notifications (2.1 and later)
-        self._messages: dict[str | None, _Message] = {}  # streamed message, per parent
-        self._delivered: dict[str, list[tuple[int, int]]] = {}  # message id -> text blocks
+        self._init_messages()
 
     def iter_events(self, chunks: Iterable[bytes | str]) -> Iterator[Event]:
         """Every event of a whole input given as chunks, end of input included."""
@@ -191,8 +115,7 @@ class StreamParser(LineFramer):
         yield from self.close()
 
     def _end_of_input(self, events: list[Event]) -> None:
-        for parent in list(self._messages):
-            self._end_message(self._messages.pop(parent), parent, events)
+        self._end_messages(events)
         for tool_id, tool in self._tools.items():
             events.append(ToolAbandoned(0, tool_id, tool.name))
         self._tools.clear()
@@ -243,9 +166,7 @@ class StreamParser(LineFramer):
             return
         if tool.task is not None:
             self._tasks.pop(tool.task, None)
-        message = self._messages.pop(tool_id, None)  # a subagent's unfinished message
-        if message is not None:
-            self._end_message(message, tool_id, events)
+        self._end_thread(tool_id, events)  # a subagent's unfinished message
         duration = round(max(0.0, self.clock() - tool.started_at), 6)
         events.append(
             ToolFinished(self._line, tool_id, tool.name, tool.parent, is_error, duration, preview)
@@ -260,7 +181,7 @@ class StreamParser(LineFramer):
         if not tool.returned:
             self._early.add(tool_id)  # swallow the immediate result still to come
         detail = summary if summary is not None else status
-        self._finish_tool(tool_id, status != "completed", _preview(detail), None, events)
+        self._finish_tool(tool_id, status != "completed", preview(detail), None, events)
 
     # ------------------------------------------------------------------ message kinds
 
@@ -273,15 +194,15 @@ class StreamParser(LineFramer):
             events.append(
                 SessionStarted(
                     self._line,
-                    _str(obj.get("session_id")),
-                    _str(obj.get("model")),
-                    _str(obj.get("cwd")),
+                    as_str(obj.get("session_id")),
+                    as_str(obj.get("model")),
+                    as_str(obj.get("cwd")),
                 )
             )
         elif subtype == "task_started":
             tool_id = obj.get("tool_use_id")
             if isinstance(tool_id, str) and obj.get("is_backgrounded") is True:
-                task_id = _str(obj.get("task_id"))
+                task_id = as_str(obj.get("task_id"))
                 if task_id is not None:
                     self._tasks[task_id] = tool_id
                 tool = self._tools.get(tool_id)
@@ -312,24 +233,24 @@ class StreamParser(LineFramer):
         elif subtype == "api_retry":
             error = obj.get("error")
             message = error if isinstance(error, str) and error else "API error"
-            status = _int(obj.get("error_status"))
+            status = as_int(obj.get("error_status"))
             if status is not None:
                 message = f"{message} (HTTP {status})"
-            delay = _number(obj.get("retry_delay_ms"))
+            delay = as_number(obj.get("retry_delay_ms"))
             events.append(
                 Waiting(
                     self._line,
                     "api_retry",
-                    _preview(message),
+                    preview(message),
                     round(delay / 1000, 3) if delay is not None and delay >= 0 else None,
                     None,
-                    _int(obj.get("attempt")),
-                    _int(obj.get("max_retries")),
+                    as_int(obj.get("attempt")),
+                    as_int(obj.get("max_retries")),
                 )
             )
         elif subtype == "api_error":
             message = obj.get("error") or obj.get("message") or subtype
-            events.append(ApiError(self._line, _preview(message), False))
+            events.append(ApiError(self._line, preview(message), False))
 
     def _rate_limit(self, obj: dict[str, Any], events: list[Event]) -> None:
         info = obj.get("rate_limit_info")
@@ -345,9 +266,9 @@ class StreamParser(LineFramer):
             Waiting(
                 self._line,
                 "rate_limit",
-                _preview(message),
+                preview(message),
                 None,
-                _number(info.get("resetsAt")),
+                as_number(info.get("resetsAt")),
                 None,
                 None,
             )
@@ -357,7 +278,7 @@ class StreamParser(LineFramer):
         message = obj.get("message")
         if not isinstance(message, dict):
             return
-        parent = _str(obj.get("parent_tool_use_id"))
+        parent = as_str(obj.get("parent_tool_use_id"))
         content = message.get("content")
         if not isinstance(content, list):
             return
@@ -382,26 +303,6 @@ class StreamParser(LineFramer):
                 events.append(Text(self._line, text, parent))
                 events.append(TextEnd(self._line, parent))
 
-    def _already_streamed(self, parent: str | None, message_id: str, text: str) -> bool:
-        """Whether partial deltas of this message already delivered this text block."""
-        delivered = self._delivered.get(message_id)
-        current = self._messages.get(parent)
-        streaming = current is not None and current.id == message_id
-        if delivered is None and not streaming:
-            return False  # the common case without partial messages: nothing to hash
-        mark = _fingerprint(text)
-        if delivered is not None and mark in delivered:
-            delivered.remove(mark)
-            if not delivered:
-                del self._delivered[message_id]
-            return True
-        if current is not None and streaming:
-            for block in current.blocks.values():
-                if block.kind == "text" and not block.consumed and (block.size, block.crc) == mark:
-                    block.consumed = True  # the snapshot came before the block's end
-                    return True
-        return False
-
     def _user(self, obj: dict[str, Any], events: list[Event]) -> None:
         message = obj.get("message")
         if not isinstance(message, dict):
@@ -409,7 +310,7 @@ class StreamParser(LineFramer):
         content = message.get("content")
         if not isinstance(content, list):
             return
-        parent = _str(obj.get("parent_tool_use_id"))
+        parent = as_str(obj.get("parent_tool_use_id"))
         for block in content:
             if not isinstance(block, dict) or block.get("type") != "tool_result":
                 continue
@@ -424,7 +325,7 @@ class StreamParser(LineFramer):
                 self._early.discard(tool_id)
                 continue
             self._finish_tool(
-                tool_id, block.get("is_error") is True, _preview(block.get("content")), parent,
+                tool_id, block.get("is_error") is True, preview(block.get("content")), parent,
                 events,
             )  # fmt: skip
 
@@ -439,9 +340,9 @@ class StreamParser(LineFramer):
                 self._line,
                 subtype,
                 is_error,
-                _int(obj.get("duration_ms")),
-                _number(cost),
-                _int(obj.get("num_turns")),
+                as_int(obj.get("duration_ms")),
+                as_number(cost),
+                as_int(obj.get("num_turns")),
                 usage if isinstance(usage, dict) else None,
             )
         )
@@ -449,153 +350,16 @@ class StreamParser(LineFramer):
     def _tool_progress(self, obj: dict[str, Any], events: list[Event]) -> None:
         tool_id = obj.get("tool_use_id")
         if isinstance(tool_id, str):
-            elapsed = _number(obj.get("elapsed_time_seconds"))
+            elapsed = as_number(obj.get("elapsed_time_seconds"))
             events.append(ToolProgress(self._line, tool_id, elapsed))
 
     def _stream_event(self, obj: dict[str, Any], events: list[Event]) -> None:
         event = obj.get("event")
         if isinstance(event, dict):
-            self._api_event(event, _str(obj.get("parent_tool_use_id")), events)
+            self._api_event(event, as_str(obj.get("parent_tool_use_id")), events)
 
     def _raw_api_event(self, obj: dict[str, Any], events: list[Event]) -> None:
         self._api_event(obj, None, events)
-
-    # ------------------------------------------------------------------ streamed messages
-
-    def _api_event(self, event: dict[str, Any], parent: str | None, events: list[Event]) -> None:
-        kind = event.get("type")
-        if kind == "content_block_delta":
-            message = self._messages.get(parent)
-            index = event.get("index")
-            block = (
-                message.blocks.get(index) if message is not None and type(index) is int else None
-            )
-            delta = event.get("delta")
-            if block is None or not isinstance(delta, dict):
-                return
-            delta_kind = delta.get("type")
-            if delta_kind == "text_delta" and block.kind == "text":
-                text = delta.get("text")
-                if isinstance(text, str) and text:
-                    self._add_text(block, text)
-                    events.append(Text(self._line, text, parent))
-            elif delta_kind == "input_json_delta" and block.kind == "tool_use":
-                partial = delta.get("partial_json")
-                if isinstance(partial, str) and not block.cut:
-                    block.size += len(partial)
-                    if block.size > self.max_line:
-                        block.cut = True  # keep memory bounded; the input will be the raw text
-                    else:
-                        block.parts.append(partial)
-        elif kind == "content_block_start":
-            content = event.get("content_block")
-            index = event.get("index")
-            if not isinstance(content, dict) or type(index) is not int:
-                return
-            message = self._messages.get(parent)
-            if message is None:
-                message = self._open_message(parent, f"anonymous-{self._line}", events)
-            old = message.blocks.pop(index, None)
-            if old is not None:
-                self._end_block(message.id, old, parent, events, stopped=False)
-            elif len(message.blocks) >= MAX_OPEN_BLOCKS:
-                oldest = next(iter(message.blocks))
-                self._end_block(
-                    message.id, message.blocks.pop(oldest), parent, events, stopped=False
-                )
-            block_kind = content.get("type")
-            if block_kind == "tool_use":
-                tool_id = content.get("id")
-                if isinstance(tool_id, str):
-                    message.blocks[index] = _Block("tool_use", tool_id)
-                    self._start_tool(tool_id, content.get("name", ""), parent, {}, events)
-            elif block_kind == "text":
-                block = message.blocks[index] = _Block("text")
-                initial = content.get("text")
-                if isinstance(initial, str) and initial:
-                    self._add_text(block, initial)
-                    events.append(Text(self._line, initial, parent))
-        elif kind == "content_block_stop":
-            message = self._messages.get(parent)
-            index = event.get("index")
-            if message is not None and type(index) is int:
-                block = message.blocks.pop(index, None)
-                if block is not None:
-                    self._end_block(message.id, block, parent, events, stopped=True)
-        elif kind == "message_start":
-            content = event.get("message")
-            new_id = content.get("id") if isinstance(content, dict) else None
-            self._open_message(
-                parent, new_id if isinstance(new_id, str) else f"anonymous-{self._line}", events
-            )
-        elif kind == "message_stop":
-            message = self._messages.pop(parent, None)
-            if message is not None:
-                self._end_message(message, parent, events)
-        elif kind == "error":
-            error = event.get("error")
-            message_text = error.get("message") if isinstance(error, dict) else error
-            events.append(ApiError(self._line, _preview(message_text or "error"), False))
-
-    def _open_message(self, parent: str | None, message_id: str, events: list[Event]) -> _Message:
-        old = self._messages.pop(parent, None)
-        if old is not None:
-            self._end_message(old, parent, events)  # a new message ends the one left open
-        elif len(self._messages) >= MAX_OPEN_MESSAGES:
-            oldest = next(iter(self._messages))
-            self._end_message(self._messages.pop(oldest), oldest, events)
-        message = self._messages[parent] = _Message(message_id)
-        return message
-
-    def _end_message(self, message: _Message, parent: str | None, events: list[Event]) -> None:
-        """A message ended (or was cut off): its open text blocks end; tool inputs are dropped."""
-        for block in message.blocks.values():
-            if block.kind == "text":
-                self._end_block(message.id, block, parent, events, stopped=False)
-        message.blocks.clear()
-
-    def _end_block(
-        self,
-        message_id: str,
-        block: _Block,
-        parent: str | None,
-        events: list[Event],
-        *,
-        stopped: bool,
-    ) -> None:
-        if block.kind == "tool_use":
-            if stopped:
-                raw = "".join(block.parts)
-                block.parts = []
-                tool_input: Any = raw  # cut short (e.g. max_tokens): keep what arrived
-                if not raw.strip():
-                    tool_input = {}
-                elif not block.cut:
-                    with contextlib.suppress(ValueError, RecursionError):
-                        tool_input = _loads(raw)
-                self._input_ready(block.tool_id, tool_input, events)
-            return
-        if not block.said:
-            return
-        if not block.consumed:
-            self._remember(message_id, (block.size, block.crc))
-        events.append(TextEnd(self._line, parent))
-
-    def _add_text(self, block: _Block, text: str) -> None:
-        data = text.encode("utf-8", "surrogatepass")
-        block.size += len(data)
-        block.crc = zlib.crc32(data, block.crc)
-        block.said = True
-
-    def _remember(self, message_id: str, mark: tuple[int, int]) -> None:
-        """Keep a streamed block's fingerprint until its snapshot comes (bounded)."""
-        delivered = self._delivered.get(message_id)
-        if delivered is None:
-            if len(self._delivered) >= RECENT_MESSAGES:
-                del self._delivered[next(iter(self._delivered))]
-            self._delivered[message_id] = [mark]
-        elif len(delivered) < MAX_OPEN_BLOCKS:
-            delivered.append(mark)
 
 
 def _ignore(parser: StreamParser, obj: dict[str, Any], events: list[Event]) -> None:
