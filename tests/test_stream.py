@@ -912,6 +912,18 @@ def text_messages(count: int, kind: str) -> Iterator[str]:
             yield partial(events[-1])
 
 
+RICH_STREAM = (
+    init("2.1.300")
+    + "".join(text_messages(2, "partial+snapshot"))
+    + reversed_tools(3, partial_messages=True)
+    + BACKGROUND_CALL
+    + system("task_started", tool_use_id="bg", task_id="k", is_backgrounded=True)
+    + BACKGROUND_ACK
+    + system("api_retry", attempt=1, max_retries=3, retry_delay_ms=500, error="overloaded")
+    + system("task_notification", tool_use_id="bg", status="completed", summary="ok ✓")
+).encode()
+
+
 class TestMemory:
     """Memory does not grow with the streamed text."""
 
@@ -921,6 +933,15 @@ class TestMemory:
         count = 3000  # ~1 KB of text each
         grown = retained_bytes(text_messages(count, kind), warmup=200)
         assert grown < 64 * 1024, grown  # keeping the text would be ~3 MB
+
+    @given(st.data())
+    def test_any_chunking_of_a_rich_stream(self, data: st.DataObject) -> None:
+        """Snapshots, background calls, waits and reversed results: chunking changes nothing."""
+        whole = RICH_STREAM
+        cuts = sorted(data.draw(st.lists(st.integers(0, len(whole)), max_size=30)))
+        bounds = zip([0, *cuts], [*cuts, len(whole)], strict=True)
+        pieces = [whole[start:end] for start, end in bounds]
+        assert events_of(pieces) == events_of(whole)
 
     def test_snapshot_still_deduplicated(self) -> None:
         """Without the text kept, the snapshot of streamed text is still recognised."""
@@ -1102,6 +1123,8 @@ class TestPrintStream:
         text = printed(data, as_json=as_json)
         if as_json:
             strict_records(text)
+        else:
+            assert not [ch for ch in text if unicodedata.category(ch) == "Cc" and ch != "\n"]
 
     def test_deep_nesting(self) -> None:
         """Input nested deeper than JSON can decode is one malformed record per line."""
