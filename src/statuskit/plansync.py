@@ -1,13 +1,20 @@
 """A plan and its status: create a status from a plan, compare them, bring a status up to date.
 
-Pure: values in, values out, ``now`` is a parameter. Two steps of a plan's life:
+Pure: values in, values out, ``now`` is a parameter. Three steps of a plan's life:
 
 * :func:`status_from_plan` - the first status, every task pending;
-* :func:`sync_check` - what differs between the plan and the status (read-only).
+* :func:`sync_check` - what differs between the plan and the status (read-only);
+* :func:`sync_apply` - the status brought up to date with an edited plan: new tasks are added
+  as pending where the plan puts them; titles, phases, dependencies and sequential groups
+  follow the plan. **No task's state, notes, timings, retries, owner, findings or unknown
+  keys ever change**, and tasks only in the status are kept (``prune=True`` drops those never
+  started). The very same status object comes back when nothing changes, so a store can skip
+  the write.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +25,11 @@ from statuskit.planlines import same_title
 from statuskit.planmodel import Plan, PlanTask
 
 __all__ = [
+    "ApplyReport",
     "SyncReport",
     "expected_tasks",
     "status_from_plan",
+    "sync_apply",
     "sync_check",
     "tracked_tasks",
     "tracks_subtasks",
@@ -174,3 +183,219 @@ def sync_check(plan: Plan, status: PlanStatus) -> SyncReport:
         checked_not_done=tuple(checked),
         done_not_checked=tuple(done),
     )
+
+
+def _group(constraints: ExecutionConstraints | None) -> dict[str, str | None] | None:
+    if constraints is None or not constraints.sequential:
+        return None
+    return {"group": constraints.group, "reason": constraints.reason}
+
+
+@attrs.frozen(kw_only=True)
+class ApplyReport:
+    """What :func:`sync_apply` changed in the status (or would change, on a dry run)."""
+
+    added: tuple[str, ...] = ()
+    """Tasks only in the plan, added as pending, in plan order."""
+    retitled: tuple[tuple[str, str, str], ...] = ()
+    """``(id, plan title, former description)``."""
+    rephased: tuple[tuple[str, str, str], ...] = ()
+    """``(id, plan phase, former phase)``."""
+    dependencies_changed: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    """``(id, plan dependencies, former dependencies)``."""
+    groups_changed: tuple[
+        tuple[str, ExecutionConstraints | None, ExecutionConstraints | None], ...
+    ] = ()
+    """``(id, constraints now, former constraints)`` where the sequential group or its reason
+    changed."""
+    plan_name: tuple[str, str | None] | None = None
+    """``(plan title, former planName)`` when the plan's title changed."""
+    only_in_status: tuple[str, ...] = ()
+    """Tasks the plan no longer has; kept, except those in :attr:`pruned`."""
+    pruned: tuple[str, ...] = ()
+    """Tasks only in the status that were never started, dropped (``prune=True``)."""
+
+    @property
+    def changed(self) -> bool:
+        """Whether the status changed at all."""
+        return bool(
+            self.added
+            or self.retitled
+            or self.rephased
+            or self.dependencies_changed
+            or self.groups_changed
+            or self.plan_name
+            or self.pruned
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The report with camelCase keys, ready to print."""
+        return {
+            "changed": self.changed,
+            "added": list(self.added),
+            "retitled": [{"id": i, "plan": p, "status": s} for i, p, s in self.retitled],
+            "rephased": [{"id": i, "plan": p, "status": s} for i, p, s in self.rephased],
+            "dependenciesChanged": [
+                {"id": i, "plan": list(p), "status": list(s)}
+                for i, p, s in self.dependencies_changed
+            ],
+            "groupsChanged": [
+                {"id": i, "plan": _group(p), "status": _group(s)} for i, p, s in self.groups_changed
+            ],
+            "planName": (
+                {"plan": self.plan_name[0], "status": self.plan_name[1]} if self.plan_name else None
+            ),
+            "onlyInStatus": list(self.only_in_status),
+            "pruned": list(self.pruned),
+        }
+
+
+def _never_started(task: Task) -> bool:
+    """Pending with no trace of an attempt: nothing is lost by dropping it."""
+    return (
+        task.status is TaskState.PENDING
+        and task.started_at is None
+        and task.completed_at is None
+        and task.retry_count == 0
+        and not (task.notes or task.error or task.last_error or task.findings_path)
+    )
+
+
+def _constraints(
+    old: ExecutionConstraints | None, plan: ExecutionConstraints | None
+) -> ExecutionConstraints | None:
+    """The plan's sequential group, keeping unknown keys of the former constraints."""
+    if old is None:
+        return plan
+    fields = (plan.sequential, plan.group, plan.reason) if plan is not None else (False, None, None)
+    if (old.sequential, old.group, old.reason) == fields:
+        return old
+    if plan is None and not old.extra:
+        return None
+    return attrs.evolve(old, sequential=fields[0], group=fields[1], reason=fields[2])
+
+
+class _Changes:
+    """The per-task updates of one apply, and their report lines."""
+
+    def __init__(self) -> None:
+        self.retitled: list[tuple[str, str, str]] = []
+        self.rephased: list[tuple[str, str, str]] = []
+        self.deps: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+        self.groups: list[tuple[str, ExecutionConstraints | None, ExecutionConstraints | None]] = []
+        self.reported: set[str] = set()
+
+    def update(self, task: Task, plan: Task) -> Task:
+        """``task`` with the plan's description, phase, dependencies and group."""
+        report = task.id not in self.reported  # a duplicated id is reported once
+        self.reported.add(task.id)
+        changes: dict[str, Any] = {}
+        if not same_title(task.id, plan.description, task.description):
+            changes["description"] = plan.description
+            if report:
+                self.retitled.append((task.id, plan.description, task.description))
+        if task.phase != plan.phase:
+            changes["phase"] = plan.phase
+            if report:
+                self.rephased.append((task.id, plan.phase, task.phase))
+        if task.dependencies != plan.dependencies:
+            changes["dependencies"] = plan.dependencies
+            if report:
+                self.deps.append((task.id, plan.dependencies, task.dependencies))
+        constraints = _constraints(task.constraints, plan.constraints)
+        if constraints is not task.constraints:
+            changes["constraints"] = constraints
+            if report:
+                self.groups.append((task.id, constraints, task.constraints))
+        return attrs.evolve(task, **changes) if changes else task
+
+
+def _placed(
+    wanted: Sequence[Task], present: set[str]
+) -> tuple[dict[str | None, list[Task]], str | None]:
+    """New tasks by the existing task they follow in the plan, and where the rest go.
+
+    The group under ``None`` precedes every existing task of the plan: it goes before the
+    first of them (the second value), or at the end when there is none.
+    """
+    after: dict[str | None, list[Task]] = {}
+    anchor: str | None = None
+    first: str | None = None
+    for task in wanted:
+        if task.id in present:
+            anchor = task.id
+            first = first or task.id
+        else:
+            after.setdefault(anchor, []).append(task)
+    return after, first
+
+
+def sync_apply(
+    plan: Plan, status: PlanStatus, *, now: datetime, prune: bool = False
+) -> tuple[PlanStatus, ApplyReport]:
+    """Bring ``status`` up to date with ``plan``; return the new status and what changed.
+
+    * Tasks only in the plan are added as pending, each right after the task that precedes
+      it in the plan (subtasks only when the status tracks subtasks: :func:`expected_tasks`).
+    * Tasks in both take the plan's title (when it says something else:
+      :func:`~statuskit.planlines.same_title`), phase, dependencies and sequential group.
+    * Nothing else of a task changes: state, notes, times, retries, owner, findings, errors
+      and unknown keys stay as they are.
+    * Tasks only in the status are kept and reported; with ``prune=True`` those never started
+      (pending, no trace of an attempt) are dropped, and other tasks stop depending on them.
+    * The plan's title becomes ``planName`` when it has one.
+
+    Returns ``status`` itself, unchanged, when the plan brings nothing new. Applying the
+    result again changes nothing.
+    """
+    wanted = status_from_plan(plan, now=now, subtasks=tracks_subtasks(plan, status)).tasks
+    by_id = {task.id: task for task in wanted}
+    present = {task.id for task in status.tasks}
+    plan_ids = {task.id for task in plan.tasks}
+    only_in_status = tuple(t.id for t in status.tasks if t.id not in plan_ids)
+    pruned = (
+        {t.id for t in status.tasks if t.id not in plan_ids and _never_started(t)}
+        if prune
+        else set()
+    )
+    after, first = _placed(wanted, present)
+    head = after.pop(None, [])
+    changes = _Changes()
+    tasks: list[Task] = []
+    for task in status.tasks:
+        if task.id in pruned:
+            continue
+        if task.id == first:
+            tasks += head
+            head = []
+        target = by_id.get(task.id)
+        if target is not None:
+            tasks.append(changes.update(task, target))
+        elif pruned and any(dep in pruned for dep in task.dependencies):
+            deps = tuple(dep for dep in task.dependencies if dep not in pruned)
+            tasks.append(attrs.evolve(task, dependencies=deps))
+        else:
+            tasks.append(task)
+        tasks += after.pop(task.id, [])
+    tasks += head  # no task of the plan was in the status yet
+    added = tuple(task.id for task in wanted if task.id not in present)
+    name = (plan.title, status.plan_name) if plan.title and plan.title != status.plan_name else None
+    report = ApplyReport(
+        added=added,
+        retitled=tuple(changes.retitled),
+        rephased=tuple(changes.rephased),
+        dependencies_changed=tuple(changes.deps),
+        groups_changed=tuple(changes.groups),
+        plan_name=name,
+        only_in_status=only_in_status,
+        pruned=tuple(t.id for t in status.tasks if t.id in pruned),
+    )
+    if not report.changed:
+        return status, report
+    new = attrs.evolve(
+        status,
+        tasks=tuple(tasks),
+        plan_name=plan.title or status.plan_name,
+        last_updated_at=now,
+    )
+    return new, report
