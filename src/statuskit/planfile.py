@@ -159,7 +159,7 @@ class _Parser:
                     inner = _CHECKBOX.match(line)
                     if inner and _LEAD_ID.match(inner.group(3)):
                         self.warn(number, "fenced_task", "task-like line in a code fence ignored")
-                    fenced = heading(line)
+                    fenced = heading(line) if line.startswith("#") else None
                     if fenced and fenced[0] >= 2 and phase_heading(fenced[1]):
                         self.fenced_phases += 1
                 continue
@@ -169,7 +169,7 @@ class _Parser:
             stripped = line.strip()
             if not stripped:
                 continue
-            found = heading(line)
+            found = heading(line) if line.startswith("#") else None
             if found and found[0] == 1 and found[1] and not self.title:
                 self.title = found[1]
                 continue
@@ -345,6 +345,9 @@ class _Parser:
             and low_parts[-1].isdigit()
             and high_parts[-1].isdigit()
         ):
+            if not self.by_key:  # built on first use: most plans have no such range
+                ids = [task.id for task in self.tasks]
+                self.by_key = sorted((natural_key(k), i, k) for i, k in enumerate(ids))
             lo, hi = natural_key(low), natural_key(high)
             start = bisect.bisect_left(self.by_key, (lo,))
             inside = []
@@ -403,7 +406,6 @@ class _Parser:
                 self.numbered.setdefault(prefix, []).append((int(last), task.id))
         for entries in self.numbered.values():
             entries.sort()
-        self.by_key = sorted((natural_key(task.id), i, task.id) for i, task in enumerate(unique))
         for phase, lines in self.untracked.values():
             self.warn(
                 lines[0],
