@@ -62,6 +62,17 @@ class TestCorpus:
             for dep in task.dependencies:
                 assert dep != task.id
 
+    def test_statuses_can_be_scheduled(self) -> None:
+        """A status made from any real plan, steps or subtasks tracked, has no dependency on
+        a task it lacks and no cycle."""
+        for path in PLAN_FILES:
+            if path.name in NOT_PLANS | FENCED_ONLY:
+                continue
+            plan = parse_plan(path.read_text())
+            for subtasks in (False, True):
+                status = status_from_plan(plan, now=T0, subtasks=subtasks)
+                assert validate(status) == (), (path.name, subtasks)
+
     def test_fenced_only_template_explains_itself(self) -> None:
         """The format document has task-like lines only inside a fence."""
         text = (corpus_dir("plan-templates") / "TEMPLATE.md").read_text()
@@ -288,6 +299,24 @@ class TestStatusAndSync:
             "plan.md",
             T0,
         )
+
+    def test_dependencies_on_steps(self) -> None:
+        """A dependency on a step is one on the task that covers it; no subtask waits for its
+        own parent (which waits for it)."""
+        plan = parse_plan(
+            "## Phase 1: A\n- [ ] 1.1 A\n  - [ ] 1.1.1 Step (depends: Phase 1)\n"
+            "## Phase 2: B\n- [ ] 2.1 B (depends: 1.1.1)\n- [ ] 2.2 C (depends: Phase 1)\n"
+        )
+        steps = {t.id: t.dependencies for t in status_from_plan(plan, now=T0).tasks}
+        assert steps == {"1.1": (), "2.1": ("1.1",), "2.2": ("1.1",)}
+        tracked = status_from_plan(plan, now=T0, subtasks=True)
+        assert {t.id: t.dependencies for t in tracked.tasks} == {
+            "1.1": ("1.1.1",),
+            "1.1.1": (),
+            "2.1": ("1.1.1",),
+            "2.2": ("1.1", "1.1.1"),
+        }
+        assert validate(tracked) == ()
 
     def test_sync_check(self) -> None:
         """Missing on either side, changed titles, checkbox disagreements."""

@@ -167,7 +167,7 @@ class TestApply:
         assert sync_apply(plan, pruned, now=T1, prune=True)[0] is pruned
 
     def test_plan_name_and_subtasks(self) -> None:
-        """The plan's title becomes planName; subtasks are added when the status tracks them."""
+        """A missing planName is filled; subtasks are added when the status tracks them."""
         text = PLAN.replace("- [ ] 1.1 Create", "- [ ] 1.1 Create\n  - [ ] 1.1.1 Folder")
         steps = status_from_plan(parse_plan(text), now=T0)
         tracked = status_from_plan(parse_plan(text), now=T0, subtasks=True)
@@ -178,7 +178,10 @@ class TestApply:
         )
         new, report = sync_apply(edited, steps, now=T1)
         assert report.added == ()
-        assert report.plan_name == ("Plan: Renamed", "Plan: Sample")
+        assert report.plan_name is None
+        assert new is steps  # a name the status shows is kept
+        new, report = sync_apply(edited, attrs.evolve(steps, plan_name=None), now=T1)
+        assert report.plan_name == ("Plan: Renamed", None)
         assert new.plan_name == "Plan: Renamed"
         new, report = sync_apply(edited, tracked, now=T1)
         assert report.added == ("1.1.2",)

@@ -81,12 +81,16 @@ def status_from_plan(
         for task in chosen:
             if task.parent is not None:
                 children.setdefault(task.parent, []).append(task.id)
+    parents = {task.id: task.parent for task in plan.tasks}
+    tracked = {task.id for task in chosen}
     tasks = tuple(
         Task(
             id=task.id,
             description=task.title,
             phase=task.phase,
-            dependencies=tuple(dict.fromkeys((*task.dependencies, *children.get(task.id, ())))),
+            dependencies=tuple(
+                dict.fromkeys([*_carried(task, parents, tracked), *children.get(task.id, ())])
+            ),
             constraints=ExecutionConstraints(
                 sequential=True, group=task.sequential_group, reason=task.sequential_reason
             )
@@ -104,6 +108,32 @@ def status_from_plan(
         last_updated_at=now,
         current_phase=tasks[0].phase if tasks else None,
     )
+
+
+def _carried(task: PlanTask, parents: dict[str, str | None], tracked: set[str]) -> list[str]:
+    """The task's dependencies as the status can hold them.
+
+    A dependency on a step (an untracked subtask) becomes one on the task that covers it, and
+    a subtask does not depend on its own parent (which depends on it: ``Phase 1`` names both).
+    Without this, ``(depends: Phase 1)`` named steps the status does not have, and an id the
+    status does not have blocks its task for ever.
+    """
+    own = set()
+    parent = task.parent
+    while parent is not None:
+        own.add(parent)
+        parent = parents.get(parent)
+    deps = []
+    for dep in task.dependencies:
+        covered = dep
+        while covered not in tracked:
+            up = parents.get(covered)
+            if up is None:
+                break
+            covered = up
+        if covered != task.id and covered not in own:
+            deps.append(covered)
+    return deps
 
 
 def _checked_done(now: datetime) -> dict[str, Any]:
@@ -209,7 +239,7 @@ class ApplyReport:
     """``(id, constraints now, former constraints)`` where the sequential group or its reason
     changed."""
     plan_name: tuple[str, str | None] | None = None
-    """``(plan title, former planName)`` when the plan's title changed."""
+    """``(plan title, former planName)`` when the status had no name and the plan has a title."""
     only_in_status: tuple[str, ...] = ()
     """Tasks the plan no longer has; kept, except those in :attr:`pruned`."""
     pruned: tuple[str, ...] = ()
@@ -343,7 +373,7 @@ def sync_apply(
       and unknown keys stay as they are.
     * Tasks only in the status are kept and reported; with ``prune=True`` those never started
       (pending, no trace of an attempt) are dropped, and other tasks stop depending on them.
-    * The plan's title becomes ``planName`` when it has one.
+    * The plan's title becomes ``planName`` when the status has none.
 
     Returns ``status`` itself, unchanged, when the plan brings nothing new. Applying the
     result again changes nothing.
@@ -379,7 +409,9 @@ def sync_apply(
         tasks += after.pop(task.id, [])
     tasks += head  # no task of the plan was in the status yet
     added = tuple(task.id for task in wanted if task.id not in present)
-    name = (plan.title, status.plan_name) if plan.title and plan.title != status.plan_name else None
+    # Only a missing name is filled: the first heading is not always a title people chose (one
+    # real plan opens with a shouted reminder), and a name a status already shows is kept.
+    name = (plan.title, None) if plan.title and not status.plan_name else None
     report = ApplyReport(
         added=added,
         retitled=tuple(changes.retitled),
@@ -395,7 +427,7 @@ def sync_apply(
     new = attrs.evolve(
         status,
         tasks=tuple(tasks),
-        plan_name=plan.title or status.plan_name,
+        plan_name=name[0] if name else status.plan_name,
         last_updated_at=now,
     )
     return new, report
