@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statuskit import ExecutionConstraints, PlanStatus, Run, Task, TaskState
+from statuskit import ExecutionConstraints, PlanStatus, Run, Task, TaskState, decode
 from statuskit import transitions as tr
 from statuskit.planfile import parse_plan, status_from_plan, sync_check
 from statuskit.planlines import same_title
 from statuskit.plansync import ApplyReport, expected_tasks, sync_apply
+
+from .helpers import CORPUS, corpus_dir
 
 UTC = timezone.utc
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
@@ -356,3 +359,28 @@ class TestGenerated:
         assert check.only_in_plan == ()
         assert check.title_changed == ()
         assert check.only_in_status == tuple(t.id for t in only if t.id not in dropped)
+
+
+class TestCorpus:
+    """The archived plans applied to the real statuses the replaced tool wrote for them."""
+
+    def test_archived_pairs(self) -> None:
+        """Every recorded fact survives, a second apply is a no-op, sync_check is clean."""
+        pairs = 0
+        for path in sorted(corpus_dir("status").glob("*.json")):
+            plan_path = CORPUS / "plans" / f"archive__{path.stem}.md"
+            if not plan_path.exists():
+                continue
+            pairs += 1
+            status = decode(json.loads(path.read_text()))
+            plan = parse_plan(plan_path.read_text())
+            new, report = sync_apply(plan, status, now=T1, prune=True)
+            assert sync_apply(plan, new, now=T1, prune=True)[0] is new, path.stem
+            before = {t.id: t for t in status.tasks}
+            for task in new.tasks:
+                if task.id in before:
+                    assert progress(task) == progress(before[task.id]), (path.stem, task.id)
+            assert not any(before[i].status.is_done for i in report.pruned), path.stem
+            check = sync_check(plan, new)
+            assert (check.only_in_plan, check.title_changed) == ((), ()), path.stem
+        assert pairs == 67
