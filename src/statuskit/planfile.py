@@ -68,9 +68,10 @@ __all__ = [
 ]
 
 _ID = r"\d+(?:\.\d+)+(?:\.?[A-Za-z])?"
-# Every pattern below matches at the start of a line (or token) and never lets two adjacent
-# quantifiers take the same characters, so none can backtrack more than linearly; the parts
-# that need to find an end are in statuskit.planlines (see its docstring).
+# Every pattern below is anchored at the start of a line (or token); where two adjacent
+# quantifiers could take the same characters the second is a final `(.*)$`, which succeeds on
+# its first try. So none backtracks more than linearly. The parts that must find an end are
+# string scans in statuskit.planlines (see its docstring).
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _CHECKBOX = re.compile(r"^(\s*)(?:[-*+]|\d{1,9}[.)])\s+\[([ xX])\]\s+(.*)$")
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
