@@ -4,8 +4,10 @@ Pure and linear in the line's length, whatever the line holds. A pattern such as
 ``(.+?)\s*#*\s*$`` looks harmless but backtracks over every split of a long run of spaces:
 ``# a`` + 2,000 spaces + ``b`` took 18 s. So the parts that must find an *end* (a closing
 ``#`` sequence, the ``are [SEQUENTIAL]`` of a note, the ``)`` of an annotation) are found with
-string methods and single-pass scans here, and the regular expressions that remain only match
-at a fixed start, with no two adjacent quantifiers able to take the same characters.
+string methods and single-pass scans here. The regular expressions that remain match at a
+fixed start or search for a marker that begins with a literal (``(depends``, a backtick,
+``[SEQUENTIAL]``, a separator), and none has two adjacent quantifiers that can take the same
+characters.
 ``tests/test_planfile.py`` feeds lines of tens of thousands of spaces, dashes, dots, digits,
 brackets and markers to every kind of line to keep it so.
 """
