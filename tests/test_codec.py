@@ -6,7 +6,7 @@ import copy
 import json
 import pickle
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +19,13 @@ from statuskit import (
     CorruptStatus,
     PlanStatus,
     SchemaTooNew,
-    Task,
-    TaskState,
     decode,
     encode,
 )
-from statuskit.codec import converter, format_timestamp, parse_timestamp
+from statuskit.codec import format_timestamp, parse_timestamp
 
 from .helpers import corpus_dir, corpus_files
-from .strategies import offsets, statuses, tasks, times
+from .strategies import offsets, statuses, times
 
 UTC = timezone.utc
 
@@ -297,33 +295,3 @@ class TestUnknownKeys:
         task = out["tasks"][0]
         assert (task["description"], task["title"]) == ("d", "t")
         assert (task["skipReason"], task["reason"]) == ("s", "r")
-
-
-class TestConverter:
-    """The cattrs converter agrees with decode/encode."""
-
-    @given(statuses(max_tasks=4))
-    def test_agrees(self, status: PlanStatus) -> None:
-        """structure/unstructure give the same result as decode/encode."""
-        conv = converter()
-        doc = encode(status)
-        assert conv.unstructure(status) == doc
-        assert conv.structure(doc, PlanStatus) == decode(doc)
-
-    @given(tasks())
-    def test_task_level(self, task: Task) -> None:
-        """A single task can be embedded and read back."""
-        conv = converter()
-        assert conv.structure(json.loads(json.dumps(conv.unstructure(task))), Task) == task
-
-    def test_task_level_errors(self) -> None:
-        """Structuring a bad task raises CorruptStatus with a path."""
-        with pytest.raises(CorruptStatus, match=r"\$\.status"):
-            converter().structure({"id": "1", "status": "zzz"}, Task)
-
-    def test_states(self) -> None:
-        """TaskState values are the file strings."""
-        assert converter().unstructure(TaskState.IN_PROGRESS) == "in_progress"
-        assert converter().structure("failed", TaskState) is TaskState.FAILED
-        later = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(milliseconds=5)
-        assert converter().unstructure(later) == "2025-01-01T00:00:00.005Z"

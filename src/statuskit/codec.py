@@ -15,8 +15,7 @@ and every key it does not know (kept in ``extra``), apart from the normalization
 * ``schemaVersion`` is written (the current version).
 
 The hot path (the CLI reads and writes a status on every call) is written by hand against the
-field table below, because importing cattrs alone costs about 30 ms. The cattrs converter for
-embedding statuskit values in other documents is built on first use: :func:`converter`.
+field table below: one pass over each task's keys, every problem named by its JSON path.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from statuskit.errors import CorruptStatus, SchemaTooNew
 from statuskit.model import (
@@ -39,11 +38,7 @@ from statuskit.model import (
 )
 from statuskit.summary import summarize
 
-if TYPE_CHECKING:
-    import cattrs
-
 __all__ = [
-    "converter",
     "decode",
     "dumps",
     "encode",
@@ -574,51 +569,3 @@ def dumps(status: PlanStatus, *, indent: int | str | None = "lines") -> str:
         else:
             parts.append(f"  {compact(key)}: {compact(value)}")
     return "{\n" + ",\n".join(parts) + "\n}\n"
-
-
-# --------------------------------------------------------------------------- cattrs
-
-
-_CONVERTER: cattrs.Converter | None = None
-
-
-def converter() -> cattrs.Converter:
-    """A cattrs converter that (un)structures statuskit values in their file form.
-
-    Use it to embed a :class:`~statuskit.PlanStatus`, :class:`~statuskit.Task` or
-    :class:`~statuskit.Run` inside a document of your own; it agrees exactly with
-    :func:`decode` and :func:`encode`. It is built on first use, so programs that only read
-    and write status files never import cattrs.
-    """
-    global _CONVERTER  # noqa: PLW0603 - a lazily built module singleton
-    if _CONVERTER is None:
-        import cattrs  # noqa: PLC0415 - ~30 ms of import kept off the CLI's hot path
-
-        conv = cattrs.Converter()
-
-        def hook(
-            build: Callable[[object, str, _Problems], Any],
-        ) -> Callable[[object, type], Any]:
-            def structure(value: object, _: type) -> Any:
-                problems = _Problems()
-                result = build(value, "$", problems)
-                problems.raise_if_any()
-                return result
-
-            return structure
-
-        conv.register_structure_hook(PlanStatus, lambda value, _: decode(value))
-        conv.register_structure_hook(Task, hook(_task))
-        conv.register_structure_hook(Run, hook(_run))
-        conv.register_structure_hook(
-            datetime, hook(lambda value, where, problems: _time(value, where, "", problems))
-        )
-        conv.register_structure_hook(TaskState, lambda value, _: TaskState(value))
-        conv.register_unstructure_hook(PlanStatus, encode)
-        conv.register_unstructure_hook(Task, encode_task)
-        conv.register_unstructure_hook(Run, encode_run)
-        conv.register_unstructure_hook(Summary, encode_summary)
-        conv.register_unstructure_hook(datetime, format_timestamp)
-        conv.register_unstructure_hook(TaskState, lambda state: state.value)
-        _CONVERTER = conv
-    return _CONVERTER
