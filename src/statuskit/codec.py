@@ -14,18 +14,24 @@ and every key it does not know (kept in ``extra``), apart from the normalization
 * a numeric ``phase`` is written as a string;
 * ``schemaVersion`` is written (the current version).
 
+Whatever :func:`decode` accepts can be written again: unknown values must be JSON values with
+finite numbers, nested at most :data:`MAX_NESTING` levels; known integers are at most
+:data:`MAX_INTEGER`; timestamps lie where every time zone can show them. :func:`loads` turns
+the bytes of a file into a status and fails only with :class:`~statuskit.CorruptStatus`;
+:func:`dumps` and :func:`dumps_line` write strict JSON (see :mod:`statuskit._jsontext`).
+
 The hot path (the CLI reads and writes a status on every call) is written by hand against the
 field table below: one pass over each task's keys, every problem named by its JSON path.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from statuskit._jsontext import MAX_NESTING, SCALARS, dumps_line, excerpt, parse, render, unwritable
+from statuskit._timestamps import format_timestamp, parse_timestamp
 from statuskit.errors import CorruptStatus, SchemaTooNew
 from statuskit.model import (
     SCHEMA_VERSION,
@@ -39,75 +45,26 @@ from statuskit.model import (
 from statuskit.summary import summarize
 
 __all__ = [
+    "MAX_INTEGER",
+    "MAX_NESTING",
     "decode",
     "dumps",
+    "dumps_line",
     "encode",
     "encode_run",
     "encode_summary",
     "encode_task",
     "format_timestamp",
+    "loads",
     "parse_timestamp",
 ]
 
-_UTC = timezone.utc
+#: The largest integer a known key (``duration``, ``retryCount``, counts) may hold: 2^53 - 1,
+#: the largest every JSON reader keeps exactly, and far inside ``timedelta``'s range.
+MAX_INTEGER = 2**53 - 1
+
 _STATES = {state.value: state for state in TaskState}
 _STATE_VALUES = {state: state.value for state in TaskState}  # skips the enum descriptor
-_TIMESTAMP = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?"
-    r"(Z|z|[+-]\d\d:?\d\d)?"
-)
-
-
-# --------------------------------------------------------------------------- timestamps
-
-
-def parse_timestamp(text: str) -> datetime:
-    """Parse an ISO 8601 timestamp into an aware datetime.
-
-    Any UTC offset is accepted (``Z``, ``+00:00``, ``-06:00``); a value without one is taken
-    as UTC. Fractions beyond microseconds are truncated.
-
-    Raises:
-        ValueError: the text is not a date and time.
-
-    """
-    if len(text) == 24 and text[23] == "Z" and text[10] == "T" and text[19] == ".":
-        # The canonical form statuskit writes: the C parser, ~10x faster than the regex.
-        try:
-            return datetime.fromisoformat(text[:23]).replace(tzinfo=_UTC)
-        except ValueError:
-            pass
-    match = _TIMESTAMP.fullmatch(text)
-    if match is None:
-        raise ValueError(f"not an ISO 8601 timestamp: {text!r}")
-    year, month, day, hour, minute, second, frac, offset = match.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
-    tz = _UTC
-    if offset and offset not in ("Z", "z"):
-        sign = -1 if offset[0] == "-" else 1
-        digits = offset[1:].replace(":", "")
-        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        tz = timezone(sign * delta) if delta else _UTC
-    return datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tz
-    )
-
-
-def format_timestamp(moment: datetime) -> str:
-    """Format an aware datetime as UTC ISO 8601 with milliseconds: ``2025-12-25T02:58:33.338Z``.
-
-    Raises:
-        ValueError: the datetime is naive (statuskit never guesses a time zone when writing).
-
-    """
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: statuskit only writes timezone-aware times")
-    utc = moment.astimezone(_UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
-        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
-    )
-
 
 # --------------------------------------------------------------------------- decoding
 
@@ -157,15 +114,26 @@ def _str(value: object, where: str, key: str, problems: _Problems) -> str | None
 def _int(value: object, where: str, key: str, problems: _Problems) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer() and value >= 0:
-            return int(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (isinstance(value, float) and not value.is_integer())  # 5.0 is read as 5
+    ):
         problems.add(f"{where}.{key}", f"expected an integer, found {_describe(value)}")
         return None
-    if value < 0:
-        problems.add(f"{where}.{key}", f"expected a non-negative integer, found {value}")
-        return None
-    return value
+    if 0 <= value <= MAX_INTEGER:
+        return int(value)
+    # Never str() a huge int: it may exceed the interpreter's digit limit.
+    if value > MAX_INTEGER:
+        shown = "a number above it"
+    elif value < -MAX_INTEGER:
+        shown = "a number below -(2^53 - 1)"
+    else:
+        shown = f"{value:.0f}"
+    problems.add(
+        f"{where}.{key}", f"expected an integer from 0 to 2^53 - 1 ({MAX_INTEGER}), found {shown}"
+    )
+    return None
 
 
 def _time(value: object, where: str, key: str, problems: _Problems) -> datetime | None:
@@ -176,9 +144,22 @@ def _time(value: object, where: str, key: str, problems: _Problems) -> datetime 
         return None
     try:
         return parse_timestamp(value)
-    except ValueError:
-        problems.add(f"{where}.{key}", f"expected an ISO 8601 timestamp, found {value!r}")
+    except ValueError as exc:
+        problems.add(f"{where}.{key}", str(exc))
         return None
+
+
+def _check_unknown(extra: Mapping[str, Any], where: str, level: int, problems: _Problems) -> None:
+    """Unknown values are written back verbatim, so each must be writable JSON.
+
+    ``level`` is the nesting level of the object that holds them (the document is 1).
+    """
+    for key, value in extra.items():
+        if type(value) in SCALARS:
+            continue
+        found = unwritable(value, level + 1)
+        if found is not None:
+            problems.add(f"{where}.{key}{found[0]}", found[1])
 
 
 def _constraints(value: object, where: str, problems: _Problems) -> ExecutionConstraints | None:
@@ -202,6 +183,8 @@ def _constraints(value: object, where: str, problems: _Problems) -> ExecutionCon
             reason = _str(item, where, "reason", problems)
         else:
             extra[key] = item
+    if extra:
+        _check_unknown(extra, where, 4, problems)  # $ > tasks > task > constraints
     return ExecutionConstraints(sequential=sequential, group=group, reason=reason, extra=extra)
 
 
@@ -244,12 +227,18 @@ _TASK_FIELDS: dict[str, tuple[str, int]] = {
 }
 
 
-def _legacy_task_keys(obj: dict[str, Any], fields: dict[str, Any], extra: dict[str, Any]) -> None:
+def _legacy_task_keys(
+    obj: dict[str, Any],
+    fields: dict[str, Any],
+    extra: dict[str, Any],
+    where: str,
+    problems: _Problems,
+) -> None:
     """Read the spellings of the replaced tool; keep them as unknown keys when both exist."""
     if "title" in extra and "description" not in fields and "description" not in obj:
-        fields["description"] = extra.pop("title")
+        fields["description"] = _str(extra.pop("title"), where, "title", problems) or ""
     if "reason" in extra and "skip_reason" not in fields and "skipReason" not in obj:
-        fields["skip_reason"] = extra.pop("reason")
+        fields["skip_reason"] = _str(extra.pop("reason"), where, "reason", problems)
 
 
 def _task(obj: object, where: str, problems: _Problems) -> Task | None:
@@ -281,9 +270,10 @@ def _task(obj: object, where: str, problems: _Problems) -> Task | None:
         elif kind == _STATUS:
             state = _STATES.get(value) if isinstance(value, str) else None
             if state is None:
+                shown = excerpt(value) if isinstance(value, str) else _describe(value)
                 problems.add(
                     f"{where}.status",
-                    f"unknown status {value!r} (expected one of: {', '.join(_STATES)})",
+                    f"unknown status {shown} (expected one of: {', '.join(_STATES)})",
                 )
             else:
                 fields[name] = state
@@ -294,7 +284,9 @@ def _task(obj: object, where: str, problems: _Problems) -> Task | None:
         else:
             fields[name] = _constraints(value, f"{where}.{key}", problems)
     if "title" in extra or "reason" in extra:
-        _legacy_task_keys(obj, fields, extra)
+        _legacy_task_keys(obj, fields, extra, where, problems)
+    if extra:
+        _check_unknown(extra, where, 3, problems)  # $ > tasks > task
     task_id = fields.get("id")
     if not task_id:
         problems.add(
@@ -322,6 +314,8 @@ def _run(obj: object, where: str, problems: _Problems) -> Run | None:
         extra["id"] = obj["id"]
     if not isinstance(run_id, str) or not run_id:
         problems.add(f"{where}.runId", f"expected a run id string, found {_describe(run_id)}")
+    if extra:
+        _check_unknown(extra, where, 3, problems)  # $ > runs > run
     run = Run(
         run_id=run_id if isinstance(run_id, str) else "",
         started_at=_time(obj.get("startedAt"), where, "startedAt", problems),
@@ -357,6 +351,8 @@ def _summary(obj: object, problems: _Problems) -> tuple[Summary | None, dict[str
             extra[key] = value
         else:
             counts[field] = _int(value, "$.summary", key, problems) or 0
+    if extra:
+        _check_unknown(extra, "$.summary", 2, problems)
     return Summary(**counts), extra
 
 
@@ -388,10 +384,7 @@ def decode(obj: object) -> PlanStatus:
     problems = _Problems()
     if not isinstance(obj, dict):
         raise CorruptStatus(f"expected a status object, found {_describe(obj)}", json_path="$")
-    version = obj.get("schemaVersion", 0)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        problems.add("$.schemaVersion", f"expected a non-negative integer, found {version!r}")
-        version = 0
+    version = _int(obj.get("schemaVersion"), "$", "schemaVersion", problems) or 0
     raw_tasks = obj.get("tasks")
     if not isinstance(raw_tasks, list):
         problems.add("$.tasks", f"expected an array of tasks, found {_describe(raw_tasks)}")
@@ -406,6 +399,8 @@ def decode(obj: object) -> PlanStatus:
     runs = [_run(item, f"$.runs[{index}]", problems) for index, item in enumerate(raw_runs)]
     stored_summary, summary_extra = _summary(obj.get("summary"), problems)
     extra = {key: value for key, value in obj.items() if key not in _TOP_KEYS}
+    if extra:
+        _check_unknown(extra, "$", 1, problems)
     if summary_extra:
         extra["summary"] = summary_extra
     status = PlanStatus(
@@ -531,23 +526,12 @@ def encode(status: PlanStatus) -> dict[str, Any]:
     return out
 
 
-def _compact_encoder() -> Callable[[object], str]:
-    """One-line JSON for a value; CPython's C encoder directly when it is there.
-
-    ``json.dumps`` builds a new C encoder on every call, which costs as much as encoding a
-    task; building it once makes the one-task-per-line layout as fast as a compact dump.
-    """
-    from json import encoder  # noqa: PLC0415
-
-    make = getattr(encoder, "c_make_encoder", None)
-    if make is None:  # pragma: no cover - PyPy and other implementations
-        return json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-    c_encode = make(None, None, encoder.encode_basestring, None, ": ", ", ", False, False, True)
-    return lambda value: "".join(c_encode(value, 0))
-
-
 def dumps(status: PlanStatus, *, indent: int | str | None = "lines") -> str:
-    """Serialize a status to JSON text (ending with a newline).
+    """Serialize a status to strict JSON text (ending with a newline).
+
+    The text never holds ``NaN``/``Infinity``, nor a raw character ``str.splitlines`` breaks
+    a line on (U+0085, U+2028, U+2029 are escaped), nor a lone surrogate, so it is valid
+    UTF-8 and line-oriented tools see the layout below.
 
     Args:
         status: the status to write.
@@ -556,16 +540,29 @@ def dumps(status: PlanStatus, *, indent: int | str | None = "lines") -> str:
             compact line; an integer indents fully like ``json.dumps(indent=...)``, which is
             several times slower on large plans (Python's pure-Python encoder).
 
+    Raises:
+        SchemaTooNew: see :func:`encode`.
+        ValueError: a value built in Python (not decoded) holds a non-finite number.
+
     """
-    doc = encode(status)
-    if indent != "lines":
-        return json.dumps(doc, indent=indent, ensure_ascii=False) + "\n"
-    compact = _compact_encoder()
-    parts = []
-    for key, value in doc.items():
-        if key in ("tasks", "runs") and value:
-            rows = ",\n    ".join(compact(item) for item in value)
-            parts.append(f"  {compact(key)}: [\n    {rows}\n  ]")
-        else:
-            parts.append(f"  {compact(key)}: {compact(value)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return render(encode(status), indent)
+
+
+def loads(raw: bytes | str, *, origin: str | None = None) -> PlanStatus:
+    """Read a status from the text of a file: :func:`decode` of strict JSON.
+
+    Args:
+        raw: the file's bytes (UTF-8) or text.
+        origin: the file it came from, named in the error.
+
+    Raises:
+        CorruptStatus: whatever is wrong — not UTF-8, not JSON, ``NaN``, nesting or numbers
+            too large, the wrong shape — and nothing else.
+
+    """
+    try:
+        return decode(parse(raw))
+    except CorruptStatus as exc:
+        if origin is None:
+            raise
+        raise exc.with_file(origin, exc.backups) from None
