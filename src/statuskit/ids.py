@@ -15,11 +15,9 @@ from statuskit.errors import InvalidTaskId
 __all__ = ["check_task_id", "closest_ids", "duplicate_ids", "findings_file_name", "natural_key"]
 
 _CHUNK = re.compile(r"\d+|\D+")
-_SEPARATOR = re.compile(r"[/\\]")
-# C0 and C1 control characters, and the line and paragraph separators: none belongs in a
-# file name or in one line of output.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Path separators and C0 controls; non-ASCII characters are checked one by one (a regex with
+# non-ASCII ranges costs ~0.5 ms to compile on every CLI start).
+_FORBIDDEN_ASCII = re.compile(r"[/\\\x00-\x1f\x7f]")
 MAX_ID_LENGTH = 64
 
 
@@ -56,18 +54,27 @@ def check_task_id(task_id: str) -> str:
         raise InvalidTaskId(task_id, f"longer than {MAX_ID_LENGTH} characters")
     if task_id.strip() != task_id:
         raise InvalidTaskId(task_id, "leading or trailing white space")
-    if _SEPARATOR.search(task_id):
+    bad = _FORBIDDEN_ASCII.search(task_id)
+    if bad and bad.group() in "/\\":
         raise InvalidTaskId(task_id, "contains a path separator ('/' or '\\')")
-    bad = _CONTROL.search(task_id)
     if bad:
         raise InvalidTaskId(task_id, f"contains the control character U+{ord(bad.group()):04X}")
-    if _SURROGATE.search(task_id):
-        raise InvalidTaskId(task_id, "contains a lone surrogate (not text; invalid UTF-8?)")
+    if not task_id.isascii():
+        _check_non_ascii(task_id)
     if ".." in task_id:
         raise InvalidTaskId(task_id, "contains '..'")
     if task_id == ".":
         raise InvalidTaskId(task_id, "'.' names the current folder, not a task")
     return task_id
+
+
+def _check_non_ascii(task_id: str) -> None:
+    for char in task_id:
+        # C1 controls and the line/paragraph separators break file names and output lines.
+        if "\x7f" <= char <= "\x9f" or char in "\u2028\u2029":
+            raise InvalidTaskId(task_id, f"contains the control character U+{ord(char):04X}")
+        if "\ud800" <= char <= "\udfff":
+            raise InvalidTaskId(task_id, "contains a lone surrogate (not text; invalid UTF-8?)")
 
 
 def closest_ids(task_id: str, known: Iterable[str], limit: int = 3) -> tuple[str, ...]:
