@@ -79,8 +79,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _dispatch(args_list: list[str]) -> int:
+    # Guess the command from argv (a value such as `--plan init` can look like one); if the
+    # parse says otherwise, parse again with the right command's arguments.
     only = next((arg for arg in args_list if by_name(arg) is not None), None)
-    args = build_parser(only).parse_args(args_list)
+    try:
+        args = build_parser(only).parse_args(args_list)
+    except CliError:
+        if only is None:
+            raise
+        args = build_parser().parse_args(args_list)  # the canonical message, every command built
+    if args.command is not None and args.command != only:
+        args = build_parser(args.command).parse_args(args_list)
     if args.version:
         from statuskit._version import __version__
 

@@ -16,15 +16,15 @@ survives a crash or power loss. Reads take no lock and never write.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
+import stat
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import attrs
 
-from statuskit.codec import decode, dumps, format_timestamp
+from statuskit.codec import dumps, format_timestamp, loads
 from statuskit.errors import (
     CorruptStatus,
     FindingsNotFound,
@@ -142,20 +142,7 @@ class JsonFileStore(ClosingMixin):
 
     def _parse(self, raw: bytes, origin: str) -> PlanStatus:
         try:
-            obj = json.loads(raw)
-        except UnicodeDecodeError as exc:
-            raise CorruptStatus(
-                f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                origin,
-                backups=self.backup_paths(),
-            ) from None
-        except json.JSONDecodeError as exc:
-            reason = "empty file" if not raw.strip() else f"invalid JSON: {exc.msg}"
-            raise CorruptStatus(
-                reason, origin, position=(exc.lineno, exc.colno), backups=self.backup_paths()
-            ) from None
-        try:
-            return decode(obj)
+            return loads(raw, origin=origin)  # raises CorruptStatus and nothing else
         except CorruptStatus as exc:
             raise exc.with_file(origin, self.backup_paths()) from None
 
@@ -310,8 +297,15 @@ class JsonFileStore(ClosingMixin):
 
         chosen: tuple[str, bytes, PlanStatus] | None = None
         for candidate in self.backup_paths():
+            # Any bad backup is skipped, whatever is wrong with it: a newer one must never
+            # stop repair before an older good one. Only a regular file is read (a FIFO would
+            # block, a link may point anywhere).
             try:
-                with open(candidate, "rb") as handle:
+                flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+                fd = os.open(candidate, flags)
+                with open(fd, "rb") as handle:
+                    if not stat.S_ISREG(os.fstat(fd).st_mode):
+                        continue
                     data = handle.read()
                 chosen = (candidate, data, self._parse(data, candidate))
                 break
