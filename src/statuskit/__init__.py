@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         status_from_plan,
         sync_check,
     )
+    from statuskit.plansync import ApplyReport, sync_apply
     from statuskit.scheduling import (
         NextReport,
         Pick,
@@ -118,6 +119,8 @@ _LAZY = {
     "parse_plan": "statuskit.planfile",
     "status_from_plan": "statuskit.planfile",
     "sync_check": "statuskit.planfile",
+    "ApplyReport": "statuskit.plansync",
+    "sync_apply": "statuskit.plansync",
     "NextReport": "statuskit.scheduling",
     "Pick": "statuskit.scheduling",
     "Waiting": "statuskit.scheduling",
@@ -153,6 +156,7 @@ _LAZY = {
 
 __all__ = [
     "SCHEMA_VERSION",
+    "ApplyReport",
     "ChangeFeed",
     "CorruptStatus",
     "Criterion",
@@ -218,6 +222,7 @@ __all__ = [
     "status_from_plan",
     "stuck",
     "summarize",
+    "sync_apply",
     "sync_check",
     "utc_now",
     "validate",

@@ -30,6 +30,8 @@ from statuskit.transitions import start as start_task
 from statuskit.transitions import start_run as open_run
 
 if TYPE_CHECKING:
+    from statuskit.planmodel import Plan
+    from statuskit.plansync import ApplyReport
     from statuskit.scheduling import NextReport
     from statuskit.store.repair import RepairReport
 
@@ -352,6 +354,23 @@ class Tracker:
         """A task's findings text."""
         self.status().task(task_id)
         return self.store.read_findings(task_id)
+
+    # ------------------------------------------------------------------ plans
+
+    def sync(self, plan: Plan, *, prune: bool = False, dry_run: bool = False) -> ApplyReport:
+        """Bring the status up to date with its changed plan (see :func:`sync_apply`).
+
+        New tasks are added as pending; titles, phases, dependencies and groups follow the
+        plan; no task's state, notes or timings change. Tasks only in the status are kept and
+        reported, or with ``prune`` dropped when they were never started.
+        """
+        from statuskit.plansync import sync_apply
+
+        now = self.clock()
+        _, report, _ = self._run(
+            lambda current: sync_apply(plan, current, now=now, prune=prune), dry_run=dry_run
+        )
+        return report
 
     # ------------------------------------------------------------------ repair
 
