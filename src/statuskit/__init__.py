@@ -33,6 +33,7 @@ from statuskit.errors import (
 from statuskit.model import (
     SCHEMA_VERSION,
     ExecutionConstraints,
+    Holder,
     PlanStatus,
     Run,
     Summary,
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from statuskit.ids import (
         natural_key,
     )
+    from statuskit.journal import Actor, JournalEvent
+    from statuskit.leases import Lease, claim, heartbeat
     from statuskit.planfile import (
         Criterion,
         Phase,
@@ -65,7 +68,6 @@ if TYPE_CHECKING:
         NextReport,
         Pick,
         Waiting,
-        claim,
         next_tasks,
         ready,
         retryable,
@@ -80,6 +82,7 @@ if TYPE_CHECKING:
         RepairReport,
         Restorable,
         StatusStore,
+        StoreClock,
         Watchable,
         open_store,
     )
@@ -110,6 +113,11 @@ _LAZY = {
     "decode": "statuskit.codec",
     "encode": "statuskit.codec",
     "natural_key": "statuskit.ids",
+    "Actor": "statuskit.journal",
+    "JournalEvent": "statuskit.journal",
+    "Lease": "statuskit.leases",
+    "claim": "statuskit.leases",
+    "heartbeat": "statuskit.leases",
     "Criterion": "statuskit.planfile",
     "Phase": "statuskit.planfile",
     "Plan": "statuskit.planfile",
@@ -124,7 +132,6 @@ _LAZY = {
     "NextReport": "statuskit.scheduling",
     "Pick": "statuskit.scheduling",
     "Waiting": "statuskit.scheduling",
-    "claim": "statuskit.scheduling",
     "next_tasks": "statuskit.scheduling",
     "ready": "statuskit.scheduling",
     "retryable": "statuskit.scheduling",
@@ -137,6 +144,7 @@ _LAZY = {
     "RepairReport": "statuskit.store.repair",
     "Restorable": "statuskit.store.base",
     "StatusStore": "statuskit.store.base",
+    "StoreClock": "statuskit.store.base",
     "Watchable": "statuskit.store.base",
     "open_store": "statuskit.store.registry",
     "PhaseProgress": "statuskit.summary",
@@ -156,15 +164,19 @@ _LAZY = {
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Actor",
     "ApplyReport",
     "ChangeFeed",
     "CorruptStatus",
     "Criterion",
     "ExecutionConstraints",
     "FindingsNotFound",
+    "Holder",
     "InvalidTaskId",
     "InvalidTransition",
+    "JournalEvent",
     "JsonFileStore",
+    "Lease",
     "LockTimeout",
     "MemoryStore",
     "NextReport",
@@ -194,6 +206,7 @@ __all__ = [
     "StatusKitError",
     "StatusMissing",
     "StatusStore",
+    "StoreClock",
     "StoreNotSupported",
     "StoreUnavailable",
     "Summary",
@@ -208,6 +221,7 @@ __all__ = [
     "claim",
     "decode",
     "encode",
+    "heartbeat",
     "is_blocked",
     "is_complete",
     "natural_key",

@@ -6,8 +6,10 @@ Write path (inside the writer lock, see :mod:`statuskit.store._lock`):
 2. apply the change; an unchanged result writes nothing;
 3. serialize, write a unique temp file in the same folder, flush and ``fsync`` it, with the
    old file's permission bits;
-4. keep the current file as the newest backup (a hard link: no copy) and rotate older ones;
-5. ``os.replace`` the temp file over ``status.json`` and ``fsync`` the folder.
+4. append the write's journal events to ``status.journal.jsonl`` and ``fsync`` it (see
+   :mod:`statuskit.store._journal`): an event is durable before its change;
+5. keep the current file as the newest backup (a hard link: no copy) and rotate older ones;
+6. ``os.replace`` the temp file over ``status.json`` and ``fsync`` the folder.
 
 A reader therefore sees the old or the new file, never a torn one, and an update that returned
 survives a crash or power loss. Reads take no lock and never write.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -33,11 +35,13 @@ from statuskit.errors import (
     StatusMissing,
 )
 from statuskit.ids import findings_file_name
-from statuskit.model import PlanStatus
+from statuskit.model import Intent, PlanStatus
+from statuskit.store._journal import JournalFile, journal_path, journaled
 from statuskit.store._lock import WriterLock
 from statuskit.store.base import Change, ChangeFeed, ClosingMixin
 
 if TYPE_CHECKING:
+    from statuskit.journal import JournalEvent
     from statuskit.store.repair import RepairReport
 
 __all__ = ["JsonFileStore"]
@@ -124,6 +128,8 @@ class JsonFileStore(ClosingMixin):
         self.fsync = fsync
         self.indent = indent
         self.findings_dir = os.path.join(os.path.dirname(self.path) or ".", "findings")
+        self.journal = JournalFile(journal_path(self.path), fsync=fsync)
+        """The journal file beside the status (``status.journal.jsonl``)."""
 
     def __repr__(self) -> str:
         return f"JsonFileStore({self.path!r}, lock_timeout={self.lock_timeout!r})"
@@ -189,19 +195,22 @@ class JsonFileStore(ClosingMixin):
                 target.write(source.read())
         os.replace(link, self.path + ".bak")
 
-    def _write(self, status: PlanStatus, *, keep_backup: bool) -> None:
+    def _write(
+        self, status: PlanStatus, *, keep_backup: bool, events: Sequence[JournalEvent] = ()
+    ) -> None:
         data = self._serialize(status)
         try:
             mode: int | None = os.stat(self.path).st_mode & 0o7777
         except FileNotFoundError:
             mode = None
-        _atomic_write(
-            self.path,
-            data,
-            mode=mode,
-            fsync=self.fsync,
-            before_replace=self._rotate_backups if keep_backup else None,
-        )
+
+        def before_replace() -> None:
+            if events:  # serialized already: a status that cannot be written logs nothing
+                self.journal.append(events, mode=mode)
+            if keep_backup:
+                self._rotate_backups()
+
+        _atomic_write(self.path, data, mode=mode, fsync=self.fsync, before_replace=before_replace)
 
     def update(self, change: Change) -> PlanStatus:
         """Apply ``change`` atomically and durably (see the protocol and the module doc)."""
@@ -210,7 +219,8 @@ class JsonFileStore(ClosingMixin):
             new = change(current)
             if new is current:  # the transitions return their input when nothing changes
                 return current
-            self._write(new, keep_backup=True)
+            new, events = journaled(current, new)
+            self._write(new, keep_backup=True, events=events)
             return new
 
     def create(self, initial: PlanStatus) -> None:
@@ -224,7 +234,18 @@ class JsonFileStore(ClosingMixin):
         with self._lock():
             if self.exists():
                 raise StatusExists(self.path)
-            self._write(initial, keep_backup=False)
+            new, events = journaled(None, initial)
+            self._write(new, keep_backup=False, events=events)
+
+    def history(self, since: int = 0, task: str | None = None) -> Sequence[JournalEvent]:
+        """The journal's events after ``since`` (see the protocol), up to the status read now.
+
+        Lines of the journal above the status's revision (a write that crashed before its
+        status landed, or is landing now) are not part of its history and are left out.
+        """
+        from statuskit.journal import select
+
+        return select(self.journal.read(self.read().revision), since=since, task=task)
 
     # ------------------------------------------------------------------ findings
 
@@ -319,12 +340,12 @@ class JsonFileStore(ClosingMixin):
         stamp = format_timestamp(now).replace(":", "").replace("-", "")
         quarantine = f"{self.path}.corrupt-{stamp}"
         if chosen is not None:
-            source, data, status = chosen
+            source, data, restored = chosen
             report = RepairReport(
                 action="restored",
                 restored_from=source,
                 quarantined=quarantine,
-                restored_last_updated=status.last_updated_at,
+                restored_last_updated=restored.last_updated_at,
                 corrupt_reason=error.reason,
             )
         else:
@@ -332,16 +353,31 @@ class JsonFileStore(ClosingMixin):
             extra = dict(rebuild.extra)
             extra["rebuiltAt"] = format_timestamp(now)
             extra["rebuiltFrom"] = "plan (no valid backup: task states were reset to pending)"
-            data = self._serialize(attrs.evolve(rebuild, extra=extra))
+            restored = attrs.evolve(rebuild, extra=extra)
             report = RepairReport(
                 action="rebuilt", quarantined=quarantine, corrupt_reason=error.reason
             )
         if not dry_run:
             # Keep the corrupt bytes aside before anything replaces them.
             _atomic_write(quarantine, raw, mode=None, fsync=self.fsync)
-            try:
-                mode: int | None = os.stat(self.path).st_mode & 0o7777
-            except FileNotFoundError:
-                mode = None
-            _atomic_write(self.path, data, mode=mode, fsync=self.fsync)
+            self._write_restored(restored, report)
         return report
+
+    def _write_restored(self, restored: PlanStatus, report: RepairReport) -> None:
+        """Write a restored status as a new revision, with a ``restored`` journal event.
+
+        The backup's revision is older than the journal's last one: the new revision follows
+        the backup's, so the lost revisions' lines drop out of the history (they stay in the
+        file) and the event names them.
+        """
+        last = self.journal.last_revision()
+        details: dict[str, object] = {
+            "action": report.action,
+            "from": report.restored_from,
+            "revision": restored.revision,
+        }
+        if last > restored.revision:
+            details["lost"] = [restored.revision + 1, last]
+        intent = Intent(kind="restored", details=details)
+        new, events = journaled(None, attrs.evolve(restored, intents=(intent,)))
+        self._write(new, keep_backup=False, events=events)

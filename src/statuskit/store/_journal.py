@@ -1,0 +1,120 @@
+"""What every backend's write path shares for the journal, and the JSON backend's journal file.
+
+:func:`journaled` is the one call a backend makes between applying a change and storing its
+result: it numbers the revision and derives the events (:func:`statuskit.journal.commit`),
+with this process as the actor and the wall clock as the time. The backend then records the
+events atomically with the snapshot (a list in memory, a table in the same transaction, or,
+for the JSON file, :class:`JournalFile` appended *before* the snapshot is replaced).
+
+:class:`JournalFile` — ``status.journal.jsonl`` beside ``status.json``:
+
+* one line per revision, appended with ``O_APPEND`` under the writer lock and ``fsync``-ed
+  before ``status.json`` is replaced: an event is durable before the change it describes;
+* a line torn by a crash is left as it is: the next append starts on a new line, and
+  readers skip what does not parse;
+* never rewritten, never truncated, never rotated by statuskit (see docs/file-format.md for
+  moving an old journal aside by hand);
+* read together with the status (:func:`statuskit.journal.read_lines`): lines above the
+  status's revision belong to a write that has not landed, or never will.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from statuskit.journal import Actor, JournalEvent, commit, encode_line, read_lines
+from statuskit.model import PlanStatus
+from statuskit.store._process import host_name
+
+__all__ = ["JournalFile", "journal_path", "journaled", "this_process"]
+
+
+def this_process() -> Actor:
+    """The writing process as a journal actor."""
+    return Actor(host=host_name(), pid=os.getpid())
+
+
+def _now() -> datetime:
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def journaled(
+    old: PlanStatus | None, new: PlanStatus
+) -> tuple[PlanStatus, tuple[JournalEvent, ...]]:
+    """The snapshot to store and the events to record for a write (see the module doc)."""
+    return commit(old, new, actor=this_process(), at=_now())
+
+
+def journal_path(status_path: str) -> str:
+    """``status.json`` → ``status.journal.jsonl``, in the same folder."""
+    stem = status_path[:-5] if status_path.endswith(".json") else status_path
+    return stem + ".journal.jsonl"
+
+
+class JournalFile:
+    """An append-only JSON-lines journal (see the module doc).
+
+    Args:
+        path: the journal file.
+        fsync: ``fsync`` every append (and the folder when the file is created).
+
+    """
+
+    def __init__(self, path: str, *, fsync: bool = True) -> None:
+        self.path = path
+        self.fsync = fsync
+
+    def append(self, events: Sequence[JournalEvent], *, mode: int | None = None) -> None:
+        """Append the events of one write as one line, durably. Call under the writer lock.
+
+        ``mode``: the permission bits of a journal this call creates (the status file's, so
+        that the journal shows no more than the status does).
+        """
+        line = (encode_line(events) + "\n").encode("utf-8")
+        created = not os.path.exists(self.path)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            if created and mode is not None:
+                os.fchmod(fd, mode)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # a crash tore the last line: never glue onto it
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view) :]
+            if self.fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created and self.fsync:
+            # The new file's name must be durable before a status that its events explain.
+            folder = os.path.dirname(self.path) or "."
+            with contextlib.suppress(OSError):
+                dfd = os.open(folder, os.O_RDONLY)
+                try:
+                    os.fsync(dfd)
+                finally:
+                    os.close(dfd)
+
+    def _lines(self) -> list[bytes]:
+        try:
+            with open(self.path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            return []
+        lines = data.split(b"\n")
+        # The last piece has no newline: empty, or a line being written or torn by a crash.
+        return lines[:-1]
+
+    def read(self, revision: int) -> list[JournalEvent]:
+        """The history of the status at ``revision``, in order."""
+        return read_lines(self._lines(), revision)
+
+    def last_revision(self) -> int:
+        """The highest revision any line records (0 without a journal)."""
+        events = read_lines(self._lines(), 2**63)
+        return events[-1].rev if events else 0
