@@ -10,6 +10,7 @@ from statuskit.cli._args import task_id
 from statuskit.cli._common import dry
 from statuskit.cli._context import Context
 from statuskit.cli._errors import CliError
+from statuskit.cli.tasks import add_token
 
 
 def args_write_findings(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +20,7 @@ def args_write_findings(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--file", help="read the findings from this file")
     source.add_argument("--stdin", action="store_true", help="read the findings from stdin")
+    add_token(parser)
 
 
 def run_write_findings(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
@@ -31,7 +33,7 @@ def run_write_findings(ctx: Context, args: argparse.Namespace) -> dict[str, Any]
         except FileNotFoundError:
             raise CliError("not_found", f"findings file {args.file} not found") from None
     tracker = ctx.tracker()
-    location = tracker.write_findings(args.task_id, text, dry_run=args.dry_run)
+    location = tracker.write_findings(args.task_id, text, token=args.token, dry_run=args.dry_run)
     return {
         "ok": True,
         "task": args.task_id,

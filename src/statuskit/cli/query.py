@@ -1,18 +1,47 @@
-"""Read commands: status, next, progress, retryable, detect-stuck (which may also write)."""
+"""Read commands: status, next, progress, retryable, detect-stuck (which may also write).
+
+``status`` and ``detect-stuck`` list the leases (``leases``): every task in progress under a
+claim, its holder, when the lease ends and whether it has expired — visible before anyone
+reclaims the task.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statuskit.cli._args import count, duration
 from statuskit.cli._common import dry, run_json, summary_json, task_json
 from statuskit.cli._context import Context
 
+if TYPE_CHECKING:
+    from statuskit.leases import Lease
+
+
+def lease_json(lease: Lease) -> dict[str, Any]:
+    """A lease as ``status`` and ``detect-stuck`` show it."""
+    from statuskit.codec import format_timestamp
+
+    out: dict[str, Any] = {
+        "task": lease.task_id,
+        "owner": lease.owner,
+        "token": lease.token,
+        "leaseExpiresAt": format_timestamp(lease.expires_at) if lease.expires_at else None,
+        "expired": lease.expired,
+    }
+    if lease.holder is not None:
+        out["holder"] = {"host": lease.holder.host, "pid": lease.holder.pid}
+        out["holderDead"] = lease.holder_dead
+    return out
+
 
 def run_status(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
+    from statuskit.leases import leases
+    from statuskit.store._process import holder_is_dead
+
     tracker = ctx.tracker()
     status = tracker.status()
+    held = leases(status.tasks, tracker.clock(), holder_is_dead)
     return {
         "ok": True,
         "statusPath": tracker.store.location,
@@ -22,6 +51,7 @@ def run_status(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
         "schemaVersion": status.schema_version,
         "summary": summary_json(status),
         "inProgress": [t.id for t in status.tasks if t.status.value == "in_progress"],
+        "leases": [lease_json(lease) for lease in held],
         "tasks": [task_json(task) for task in status.tasks],
         "runs": [run_json(run) for run in status.runs],
     }
@@ -97,7 +127,11 @@ def run_retryable(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
 
 def args_detect_stuck(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--after", type=duration, default=duration("30m"), help="e.g. 45m, 2h (30m)"
+        "--after",
+        type=duration,
+        default=duration("30m"),
+        help="unleased tasks in progress this long are stuck, e.g. 45m, 2h (30m); leased "
+        "ones are stuck when their lease expired",
     )
     parser.add_argument("--mark-failed", action="store_true", help="mark them failed")
 
@@ -113,6 +147,7 @@ def run_detect_stuck(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
         "after": str(args.after),
         "markedFailed": bool(args.mark_failed and not args.dry_run),
         "stuck": [task_json(task) for task in tasks],
+        "leases": [lease_json(lease) for lease in tracker.leases()],
         **dry(args),
         "store": tracker.store.location,
     }
