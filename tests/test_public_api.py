@@ -16,6 +16,7 @@ EXPECTED = [
     "ExecutionConstraints",
     "FindingsNotFound",
     "Holder",
+    "Intent",
     "InvalidTaskId",
     "InvalidTransition",
     "JournalEvent",

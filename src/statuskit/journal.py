@@ -187,7 +187,9 @@ def _task_event(a: Task, b: Task, rev: int, at: datetime, actor: Actor) -> Journ
         kind = "moved"
         if a.token is not None and b.token is None:
             details["released"] = {"owner": a.owner, "token": a.token}
-    elif a.lease_expires_at != b.lease_expires_at and a.token == b.token:
+    elif a.token == b.token and (
+        a.lease_expires_at != b.lease_expires_at or a.heartbeat_at != b.heartbeat_at
+    ):
         kind = "heartbeat"
         details["leaseExpiresAt"] = _time(b.lease_expires_at)
     else:
