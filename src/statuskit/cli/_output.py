@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["GuardedStdout", "OutputFailed", "dumps_line", "emit", "emit_text", "warn"]
+__all__ = ["GuardedStdout", "OutputFailed", "dumps_line", "emit", "emit_text", "flush", "warn"]
 
 # Characters str.splitlines() breaks on that JSON may carry raw inside strings.
 _SPLITTERS = {ord(char): f"\\u{ord(char):04x}" for char in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
@@ -21,6 +21,9 @@ _SPLITTERS = {ord(char): f"\\u{ord(char):04x}" for char in "\x0b\x0c\x1c\x1d\x1e
 
 class OutputFailed(Exception):
     """stdout is closed or full: the result could not be printed."""
+
+    mutating: bool | None = None
+    """Whether the command that ran may have changed a status (``None``: not known)."""
 
 
 def _finite(value: Any) -> Any:
@@ -46,6 +49,16 @@ def dumps_line(document: Any, *, indent: int | None = None) -> str:
 def _write(text: str) -> None:
     """Write and flush."""
     _write_only(text, flush=True)
+
+
+def flush() -> None:
+    """Flush what was printed; a closed or full stdout raises :class:`OutputFailed`.
+
+    Without it, a failure would surface only in the interpreter's own flush at exit: a
+    message about an ignored exception and exit code 120, after the command said 0.
+    """
+    if sys.stdout is not None:
+        _write_only("", flush=True)
 
 
 def _write_only(text: str, *, flush: bool = False) -> None:

@@ -24,6 +24,11 @@ def args_init(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--subtasks", action="store_true", help="track indented subtasks as tasks of their own"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="start over although backups of a deleted status remain (they are set aside)",
+    )
 
 
 def run_init(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
@@ -40,9 +45,10 @@ def run_init(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     store = ctx.store()
     if not args.dry_run:
         try:
-            store.create(status)
-        except StatusExists:
-            ctx.tracker().status()  # PlanMismatch when the status is another plan's
+            store.create(status, force=args.force)
+        except StatusExists as exc:
+            if not exc.backups:
+                ctx.tracker().status()  # PlanMismatch when the status is another plan's
             raise
     return {
         "ok": True,
