@@ -627,3 +627,18 @@ class TestClosedStdout:
             assert "any change it made is stored" in done.stderr
             status = JsonFileStore(project / STATUS).read()
             assert status.task("1.1").status is TaskState.COMPLETED
+
+
+class TestStrictOutputFromFile:
+    """Item 20: a NaN read from a file never reaches stdout as bare NaN."""
+
+    def test_nan_in_an_unknown_key(self, project: Path) -> None:
+        """Whether the status is shown or refused as corrupt, stdout is strict one-line JSON."""
+        path = project / STATUS
+        doc = json.loads(path.read_text())
+        doc["tasks"][0]["cost"] = 1.5
+        path.write_text(json.dumps(doc).replace("1.5", "NaN"))
+        for argv in (["status"], ["mark-complete", "1.1"]):
+            result = sk(project, *argv)
+            assert len(result.stdout.splitlines()) == 1
+            json.loads(result.stdout, parse_constant=pytest.fail)

@@ -134,19 +134,19 @@ def _remove_stale_temps(
     With ``unless_alive``, a file whose name carries the pid of a live process is kept: a
     folder shared by two statuses (two locks) may hold the other one's live temp file.
     """
-    with contextlib.suppress(OSError), os.scandir(folder) as entries:
-        stale = [
-            entry.name
-            for entry in entries
-            if (match := pattern.fullmatch(entry.name))
-            and entry.is_file(follow_symlinks=False)
-            and not (unless_alive and pid_alive(int(match.group(1))))
-        ]
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
     dir_fd = folder if isinstance(folder, int) else None
-    for name in stale:
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None or (unless_alive and pid_alive(int(match.group(1)))):
+            continue
         target = name if dir_fd is not None else os.path.join(str(folder), name)
         with contextlib.suppress(OSError):
-            os.unlink(target, dir_fd=dir_fd)
+            if stat.S_ISREG(os.lstat(target, dir_fd=dir_fd).st_mode):
+                os.unlink(target, dir_fd=dir_fd)
 
 
 def _read_regular(path: str, *, dir_fd: int | None = None, follow: bool = True) -> bytes:
