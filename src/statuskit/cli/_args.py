@@ -33,8 +33,8 @@ MAX_COUNT = 1_000_000
 """The largest count accepted."""
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_NUMBER = re.compile(r"\d{1,12}(?:\.\d{1,9})?")
-_PART = re.compile(r"(\d{1,12}(?:\.\d{1,9})?)\s*(ms|s|m|h|d)")
+_NUMBER = r"\d{1,12}(?:\.\d{1,9})?"
+_PART = rf"({_NUMBER})\s*(ms|s|m|h|d)"
 
 
 def parse_duration(text: str) -> timedelta:
@@ -45,10 +45,10 @@ def parse_duration(text: str) -> timedelta:
 
     """
     text = text.strip().lower()
-    if _NUMBER.fullmatch(text):
+    if re.fullmatch(_NUMBER, text):
         seconds_ = float(text)
     else:
-        parts = _PART.findall(text)
+        parts = re.findall(_PART, text)
         if not parts or "".join(f"{n}{u}" for n, u in parts) != re.sub(r"\s+", "", text):
             raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 30m, 2h, 1h30m)")
         seconds_ = sum(float(n) * _UNITS[u] for n, u in parts)
