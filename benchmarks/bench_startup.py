@@ -96,9 +96,7 @@ def imports() -> str:
                 if match:
                     own, total, module = int(match[1]), int(match[2]), match[3]
                     old = best.get(module)
-                    best[module] = (
-                        (min(own, old[0]), min(total, old[1])) if old else (own, total)
-                    )
+                    best[module] = (min(own, old[0]), min(total, old[1])) if old else (own, total)
     roots = ["attrs", "typing", "re", "enum", "argparse", "json", "datetime", "statuskit"]
     rows = [[name, f"{best[name][1] / 1000:.1f}"] for name in roots if name in best]
     own = sum(v[0] for k, v in best.items() if k.startswith("statuskit"))
@@ -133,7 +131,13 @@ def run(quick: bool = False) -> dict[str, str]:
             ratio = statistics.median(times) / statistics.median(results[f"old CLI {kind}"])
             against = f"{ratio:.2f}"
         rows.append(
-            [label, ms(statistics.median(times)), ms(percentile(times, 90)), ms(max(times)), against]
+            [
+                label,
+                ms(statistics.median(times)),
+                ms(percentile(times, 90)),
+                ms(max(times)),
+                against,
+            ]
         )
     note = "" if old_cli else "\n\n(STATUSKIT_OLD_CLI not set: the replaced CLI was not measured.)"
     return {
