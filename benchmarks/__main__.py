@@ -21,7 +21,15 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def groups() -> dict[str, Callable[[bool], dict[str, str]]]:
-    from . import bench_cli, bench_codec, bench_live, bench_planfile, bench_store, bench_stream
+    from . import (
+        bench_cli,
+        bench_codec,
+        bench_live,
+        bench_planfile,
+        bench_startup,
+        bench_store,
+        bench_stream,
+    )
 
     return {
         "codec": lambda quick: {"codec": bench_codec.run(quick)},
@@ -30,6 +38,7 @@ def groups() -> dict[str, Callable[[bool], dict[str, str]]]:
         "planfile": lambda quick: {"planfile": bench_planfile.run(quick)},
         "stream": bench_stream.run,
         "live": lambda quick: {"live": bench_live.run(quick)},
+        "startup": bench_startup.run,
     }
 
 

@@ -1,25 +1,40 @@
-"""Stream parsing: events/s against bare json.loads, and memory on a 1 GiB stream."""
+"""Stream parsing: events/s against bare json.loads, cost per open tool, and flat memory.
+
+* throughput: a realistic Claude Code session fed in 64 KiB chunks, against ``json.loads`` of
+  the same lines in the same run;
+* open tools: n tools started, their results coming back newest first (the order that made a
+  list-based parser quadratic); time per tool must not grow with n;
+* memory: each stream kind fed through one parser in a fresh process, the process's resident
+  set read at 10 %, 50 % and 100 % of the input; it must stay flat.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from statuskit.stream import StreamParser
 
 from ._util import ms, table
 
+ROOT = Path(__file__).resolve().parents[1]
+CHUNK = 65536
 
-def realistic_lines(turns: int) -> list[bytes]:
+
+def realistic_lines(turns: int, start: int = 0) -> list[bytes]:
     """A Claude Code session: init, text, tool calls with partial input, results, result."""
     lines: list[dict[str, Any]] = [
         {"type": "system", "subtype": "init", "session_id": "s", "model": "m", "cwd": "/w"}
     ]
-    for turn in range(turns):
+    for turn in range(start, start + turns):
         message = f"msg_{turn}"
         tool = f"toolu_{turn:06d}"
         lines += [
@@ -89,6 +104,48 @@ def realistic_lines(turns: int) -> list[bytes]:
     return [json.dumps(line).encode() + b"\n" for line in lines]
 
 
+def _text_events(messages: int, start: int) -> Iterator[dict[str, Any]]:
+    """Messages of streamed text, ~1 KiB each, as Messages API events."""
+    for index in range(start, start + messages):
+        words = f"Message {index}: " + "the parser keeps no streamed text. " * 30
+        yield {"type": "message_start", "message": {"id": f"msg_{index:09d}"}}
+        yield {"type": "content_block_start", "index": 0, "content_block": {"type": "text"}}
+        for offset in range(0, len(words), 64):
+            piece = words[offset : offset + 64]
+            delta = {"type": "text_delta", "text": piece}
+            yield {"type": "content_block_delta", "index": 0, "delta": delta}
+        yield {"type": "content_block_stop", "index": 0}
+        yield {"type": "message_delta", "delta": {"stop_reason": "end_turn"}}
+        yield {"type": "message_stop"}
+
+
+def raw_sse(messages: int, start: int) -> bytes:
+    """Raw Messages API server-sent events (``event:``/``data:`` framing)."""
+    return "".join(
+        f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
+        for event in _text_events(messages, start)
+    ).encode()
+
+
+def partial_messages(messages: int, start: int) -> bytes:
+    """Claude Code ``--include-partial-messages`` lines, without the snapshots."""
+    return "".join(
+        json.dumps({"type": "stream_event", "event": event, "parent_tool_use_id": None}) + "\n"
+        for event in _text_events(messages, start)
+    ).encode()
+
+
+def session(messages: int, start: int) -> bytes:
+    return b"".join(realistic_lines(messages // 4, start))
+
+
+KINDS: dict[str, tuple[str, Callable[[int, int], bytes]]] = {
+    "session": ("Claude Code session (partial messages + snapshots, tools)", session),
+    "raw-sse": ("raw Messages API SSE, text", raw_sse),
+    "partial": ("partial messages (stream_event), text, no snapshots", partial_messages),
+}
+
+
 def throughput(quick: bool) -> list[str]:
     lines = realistic_lines(2_000 if quick else 20_000)
     data = b"".join(lines)
@@ -102,8 +159,8 @@ def throughput(quick: bool) -> list[str]:
         parser = StreamParser()
         started = time.perf_counter()
         events = 0
-        for start in range(0, len(data), 65536):
-            events += len(parser.feed(data[start : start + 65536]))
+        for start in range(0, len(data), CHUNK):
+            events += len(parser.feed(data[start : start + CHUNK]))
         events += len(parser.close())
         ours.append(time.perf_counter() - started)
         counts.append(events)
@@ -119,36 +176,127 @@ def throughput(quick: bool) -> list[str]:
     ]
 
 
-def _chunks(total: int, block: bytes) -> Iterator[bytes]:
-    sent = 0
-    while sent < total:
-        yield block
-        sent += len(block)
+def reversed_tools(count: int) -> list[bytes]:
+    """``count`` tool calls, then their results newest first."""
+    starts = [
+        json.dumps(
+            {
+                "type": "assistant",
+                "message": {
+                    "id": f"msg_{index}",
+                    "content": [
+                        {
+                            "type": "tool_use",
+                            "id": f"toolu_{index:08d}",
+                            "name": "Bash",
+                            "input": {},
+                        }
+                    ],
+                },
+            }
+        )
+        for index in range(count)
+    ]
+    results = [
+        json.dumps(
+            {
+                "type": "user",
+                "message": {
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": f"toolu_{index:08d}",
+                            "content": "ok",
+                        }
+                    ]
+                },
+            }
+        )
+        for index in reversed(range(count))
+    ]
+    return [(text + "\n").encode() for text in starts + results]
 
 
-def memory(quick: bool) -> list[str]:
-    total = (64 if quick else 1024) * 2**20
-    block = b"".join(realistic_lines(500))
-    parser = StreamParser()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
-    events = 0
-    peaks = []
-    for index, chunk in enumerate(_chunks(total, block)):
-        for start in range(0, len(chunk), 65536):
-            events += len(parser.feed(chunk[start : start + 65536]))
-        if index % 200 == 0:
-            peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    events += len(parser.close())
-    elapsed = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def open_tools(count: int, quick: bool) -> list[str]:
+    lines = reversed_tools(count)
+    data = b"".join(lines)
+    floors, ours = [], []
+    for _ in range(1 if quick else 3):
+        started = time.perf_counter()
+        for text in lines:
+            json.loads(text)
+        floors.append(time.perf_counter() - started)
+        parser = StreamParser()
+        started = time.perf_counter()
+        finished = 0
+        for start in range(0, len(data), CHUNK):
+            events = parser.feed(data[start : start + CHUNK])
+            finished += sum(event.kind == "tool_finished" for event in events)
+        parser.close()
+        ours.append(time.perf_counter() - started)
+        assert finished == count, finished
+    floor, mine = statistics.median(floors), statistics.median(ours)
     return [
-        f"{total / 2**30:.2f} GiB",
-        f"{events:,}",
-        f"{total / 2**20 / elapsed:,.0f}",
-        f"{before / 1024:.0f}",
-        f"{after / 1024:.0f}",
-        f"{(after - before) / 1024:.1f}",
+        f"{count:,}",
+        f"{len(lines):,}",
+        ms(floor),
+        ms(mine),
+        f"{mine / count * 1e6:.1f}",
+        f"{mine / floor:.2f}",
+    ]
+
+
+def _resident_mib() -> float:
+    """The current resident set (Linux ``/proc``), else the peak (``ru_maxrss``)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:  # pragma: no cover - not Linux
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def memory_child(kind: str, total: int) -> None:
+    """In a fresh process: feed ``total`` bytes of ``kind`` to one parser; print RSS as JSON."""
+    make = KINDS[kind][1]
+    parser = StreamParser()
+    fed = events = elapsed = 0.0
+    marks: dict[str, float] = {}
+    batch = 400  # messages per generated block (~0.5 MiB)
+    start = 0
+    while fed < total:
+        block = make(batch, start)  # distinct message and tool ids all the way
+        start += batch
+        began = time.perf_counter()
+        for offset in range(0, len(block), CHUNK):
+            events += len(parser.feed(block[offset : offset + CHUNK]))
+        elapsed += time.perf_counter() - began
+        fed += len(block)
+        for share in (0.1, 0.5):
+            if f"{share}" not in marks and fed >= total * share:
+                marks[f"{share}"] = _resident_mib()
+    events += len(parser.close())
+    marks["1.0"] = _resident_mib()
+    print(json.dumps({"fed": fed, "events": events, "elapsed": elapsed, "rss": marks}))
+
+
+def memory(kind: str, quick: bool) -> list[str]:
+    total = (64 if quick else 1024) * 2**20
+    code = f"from benchmarks.bench_stream import memory_child; memory_child({kind!r}, {total})"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    found = json.loads(done.stdout)
+    rss = found["rss"]
+    return [
+        KINDS[kind][0],
+        f"{found['fed'] / 2**30:.2f} GiB",
+        f"{found['events']:,.0f}",
+        f"{found['fed'] / 2**20 / found['elapsed']:,.0f}",
+        f"{rss['0.1']:.0f}",
+        f"{rss['0.5']:.0f}",
+        f"{rss['1.0']:.0f}",
+        f"{rss['1.0'] - rss['0.1']:+.1f}",
     ]
 
 
@@ -166,15 +314,28 @@ def run(quick: bool = False) -> dict[str, str]:
             ],
             [throughput(quick)],
         ),
+        "stream-tools": table(
+            [
+                "open tools (finished newest first)",
+                "lines",
+                "json.loads ms (floor)",
+                "statuskit ms",
+                "µs per tool",
+                "ratio (time)",
+            ],
+            [open_tools(count, quick) for count in (10_000, 40_000, 100_000)],
+        ),
         "stream-memory": table(
             [
                 "stream",
+                "input",
                 "events",
                 "MiB/s",
-                "max RSS before (MiB)",
-                "max RSS after (MiB)",
-                "growth (MiB)",
+                "RSS at 10% (MiB)",
+                "at 50%",
+                "at 100%",
+                "growth 10%→100% (MiB)",
             ],
-            [memory(quick)],
+            [memory(kind, quick) for kind in KINDS],
         ),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import attrs
@@ -142,3 +143,46 @@ def with_states(status: PlanStatus, states: list[TaskState]) -> PlanStatus:
         for index, task in enumerate(status.tasks)
     )
     return attrs.evolve(status, tasks=tasks_out)
+
+
+# --------------------------------------------------------------------------- hostile input
+
+#: Characters that break things when written raw: what str.splitlines() splits on (the ASCII
+#: ones JSON always escapes; U+0085, U+2028, U+2029 it does not), lone surrogates, controls.
+TROUBLE_CHARS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\ud800\udbff\udc80\udfff\x00\x7f"
+
+_any_char = st.characters(exclude_categories=()) | st.sampled_from(TROUBLE_CHARS)
+
+
+def _no_surrogate_pair(value: str) -> bool:
+    """A high surrogate right before a low one reads back as one character (JSON's rule)."""
+    return re.search("[\ud800-\udbff][\udc00-\udfff]", value) is None
+
+
+#: Any text, lone surrogates and every line break included (never a surrogate pair).
+hostile_text = st.text(_any_char, max_size=12).filter(_no_surrogate_pair)
+
+#: JSON values with hostile text and any finite float.
+hostile_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | hostile_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(hostile_text, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def nested(depth: int, leaf: object = 0, *, as_object: bool = False) -> object:
+    """``leaf`` inside ``depth`` arrays (or objects with the key ``"k"``)."""
+    value = leaf
+    for _ in range(depth):
+        value = {"k": value} if as_object else [value]
+    return value
+
+
+#: Strings that may or may not be task ids: dots, dashes, separators, controls, anything.
+maybe_task_ids = st.text(
+    st.sampled_from(".-_ /\\\x00\x85\u2028aA1é") | _any_char, min_size=0, max_size=10
+)

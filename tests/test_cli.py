@@ -524,6 +524,7 @@ MUTATIONS: list[list[str]] = [
     ["start-run"],
     ["complete-run"],
     ["validate", "--repair"],
+    ["sync-check", "--apply"],
     ["detect-stuck", "--mark-failed"],
     ["run", "--dry-run"],
 ]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import json
+import math
 import pickle
+import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,6 +16,7 @@ from typing import Any
 import attrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from statuskit import (
     SCHEMA_VERSION,
@@ -20,14 +24,21 @@ from statuskit import (
     PlanStatus,
     SchemaTooNew,
     Task,
-    TaskState,
     decode,
     encode,
 )
-from statuskit.codec import converter, format_timestamp, parse_timestamp
+from statuskit.codec import (
+    MAX_INTEGER,
+    MAX_NESTING,
+    dumps,
+    dumps_line,
+    format_timestamp,
+    loads,
+    parse_timestamp,
+)
 
 from .helpers import corpus_dir, corpus_files
-from .strategies import offsets, statuses, tasks, times
+from .strategies import hostile_json, hostile_text, nested, offsets, statuses, times
 
 UTC = timezone.utc
 
@@ -299,31 +310,300 @@ class TestUnknownKeys:
         assert (task["skipReason"], task["reason"]) == ("s", "r")
 
 
-class TestConverter:
-    """The cattrs converter agrees with decode/encode."""
+# --------------------------------------------------------------------------- hostile documents
 
-    @given(statuses(max_tasks=4))
-    def test_agrees(self, status: PlanStatus) -> None:
-        """structure/unstructure give the same result as decode/encode."""
-        conv = converter()
+
+def _file(doc: object) -> bytes:
+    """JSON text as another program might write it (NaN allowed, raw non-ASCII)."""
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def _reads_back(status: PlanStatus) -> None:
+    """What decoded can be written as UTF-8 and read back as the same status."""
+    text = dumps(status)
+    again = loads(text.encode("utf-8"))
+    assert again == attrs.evolve(
+        status, stored_summary=status.summary, schema_version=SCHEMA_VERSION
+    )
+
+
+class TestLoads:
+    """loads: bytes of a file in, a status or CorruptStatus out — never anything else."""
+
+    @pytest.mark.parametrize(
+        ("raw", "reason"),
+        [
+            (b"[" * 100_000, "nested too deeply"),
+            (b'{"a": ' * 100_000, "nested too deeply"),
+            (b'{"tasks": [], "x": ' + b"9" * 5000 + b"}", "more than"),
+            (b'{"tasks": [{"id": "1", "duration": ' + b"9" * 5000 + b"}]}", "more than"),
+            (b'{"tasks": [], "x": NaN}', "NaN is not a JSON number"),
+            (b'{"tasks": [], "x": [-Infinity]}', "-Infinity is not a JSON number"),
+            (b'{"tasks": [], "cost": 1e999}', "too large for a float"),
+            (b'{"tasks": [], "x": "\xff"}', "not UTF-8"),
+            (b"  \n", "empty file"),
+            (b'{"tasks": [}', "invalid JSON"),
+        ],
+    )
+    def test_hostile_bytes_are_corrupt(self, raw: bytes, reason: str) -> None:
+        """Each way json.loads can fail is CorruptStatus, with a reason that says which."""
+        with pytest.raises(CorruptStatus) as info:
+            loads(raw, origin="s.json")
+        assert reason in info.value.reason
+        assert info.value.path == "s.json"
+        assert str(info.value).startswith("s.json")
+
+    def test_origin_is_optional(self) -> None:
+        """Without an origin the error names no file."""
+        with pytest.raises(CorruptStatus) as info:
+            loads(b"[")
+        assert info.value.path is None
+        assert loads(b'{"tasks": [{"id": "1"}]}').tasks == (Task(id="1"),)
+
+    def test_syntax_error_keeps_position(self) -> None:
+        """A JSON syntax error still reports line and column."""
+        with pytest.raises(CorruptStatus) as info:
+            loads(b'{\n"tasks": [}', origin="s.json")
+        assert info.value.position == (2, 11)
+
+    @given(statuses(max_tasks=3), st.data())
+    def test_hostile_values_are_corrupt_or_writable(
+        self, status: PlanStatus, data: st.DataObject
+    ) -> None:
+        """Any value under any unknown key: CorruptStatus, or a status that writes back."""
         doc = encode(status)
-        assert conv.unstructure(status) == doc
-        assert conv.structure(doc, PlanStatus) == decode(doc)
+        value = data.draw(
+            hostile_json
+            | st.sampled_from([math.nan, math.inf, -math.inf, 1e308, 2**53, 10**300])
+            | st.integers(0, 80).map(lambda depth: nested(depth, as_object=depth % 2 == 1))
+        )
+        place = data.draw(st.sampled_from(["top", "task", "constraints", "run", "summary"]))
+        if place == "top":
+            doc["x_hostile"] = value
+        elif place == "summary":
+            doc["summary"]["x_hostile"] = value
+        elif place == "run":
+            doc["runs"].append({"runId": "r", "x_hostile": value})
+        else:
+            doc["tasks"].append({"id": "9.9", "status": "pending"})
+            target = doc["tasks"][-1]
+            if place == "constraints":
+                target["executionConstraints"] = target = {"sequential": False}
+            target["x_hostile"] = value
+        error: CorruptStatus | None = None
+        try:
+            decoded = loads(_file(doc))
+        except CorruptStatus as exc:
+            error = exc
+        if error is None:
+            _reads_back(decoded)
+        else:  # a text-level error has no path; a value-level one names the hostile key
+            assert error.json_path is None or "x_hostile" in error.json_path
 
-    @given(tasks())
-    def test_task_level(self, task: Task) -> None:
-        """A single task can be embedded and read back."""
-        conv = converter()
-        assert conv.structure(json.loads(json.dumps(conv.unstructure(task))), Task) == task
 
-    def test_task_level_errors(self) -> None:
-        """Structuring a bad task raises CorruptStatus with a path."""
-        with pytest.raises(CorruptStatus, match=r"\$\.status"):
-            converter().structure({"id": "1", "status": "zzz"}, Task)
+class TestNesting:
+    """Unknown values nest at most MAX_NESTING levels, so a decoded file can always be written."""
 
-    def test_states(self) -> None:
-        """TaskState values are the file strings."""
-        assert converter().unstructure(TaskState.IN_PROGRESS) == "in_progress"
-        assert converter().structure("failed", TaskState) is TaskState.FAILED
-        later = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(milliseconds=5)
-        assert converter().unstructure(later) == "2025-01-01T00:00:00.005Z"
+    @pytest.mark.parametrize(
+        ("wrap", "level", "path"),
+        [
+            (lambda v: {"tasks": [], "x": v}, 1, "$.x"),
+            (lambda v: {"tasks": [], "summary": {"x": v}}, 2, "$.summary.x"),
+            (lambda v: {"tasks": [{"id": "1", "x": v}]}, 3, "$.tasks[0].x"),
+            (lambda v: {"tasks": [], "runs": [{"runId": "r", "x": v}]}, 3, "$.runs[0].x"),
+            (
+                lambda v: {"tasks": [{"id": "1", "executionConstraints": {"x": v}}]},
+                4,
+                "$.tasks[0].executionConstraints.x",
+            ),
+        ],
+    )
+    def test_limit_at_every_level(self, wrap: Any, level: int, path: str) -> None:
+        """The deepest allowed document decodes; one level more is corrupt, with the path."""
+        room = MAX_NESTING - level
+        for as_object in (False, True):
+            deepest = wrap(nested(room, as_object=as_object))
+            _reads_back(decode(deepest))
+            with pytest.raises(CorruptStatus) as info:
+                decode(wrap(nested(room + 1, as_object=as_object)))
+            assert info.value.json_path is not None
+            assert info.value.json_path.startswith(path)
+            assert f"more than {MAX_NESTING} levels" in info.value.reason
+
+    @pytest.mark.parametrize("depth", [MAX_NESTING, 500, 986])
+    def test_deep_but_parsable_is_refused(self, depth: int) -> None:
+        """Nesting the parser reads but a later write may not (the issue saw 986) is corrupt."""
+        raw = b'{"tasks": [], "deep": ' + b"[" * depth + b"]" * depth + b"}"
+        with pytest.raises(CorruptStatus, match=r"levels deep|nested too deeply"):
+            loads(raw)
+
+    def test_deepest_file_writes_with_a_deep_stack(self) -> None:
+        """A file at the limit encodes even when the caller is far down its own stack."""
+        status = decode({"tasks": [], "x": nested(MAX_NESTING - 1)})
+        headroom = 6 * MAX_NESTING  # generous: what encoding such a file needs
+
+        def descend(depth: int) -> str:
+            return dumps(status, indent=2) if depth == 0 else descend(depth - 1)
+
+        assert descend(sys.getrecursionlimit() - headroom - len(inspect.stack()))
+
+
+class TestStrictNumbers:
+    """Non-finite numbers are refused on decode; integers of known keys fit in 2^53 - 1."""
+
+    @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+    def test_non_finite_under_unknown_key(self, bad: float) -> None:
+        """decode of a value built in Python names the place of a NaN or infinity."""
+        with pytest.raises(CorruptStatus) as info:
+            decode({"tasks": [], "x": {"cost": [1.5, bad]}})
+        assert info.value.json_path == "$.x.cost[1]"
+
+    @pytest.mark.parametrize("bad", [math.nan, math.inf, 2**53, 1e300, 10**400, -(10**400)])
+    def test_known_integers_bounded(self, bad: float) -> None:
+        """duration, retryCount and counts refuse non-finite, huge and negative values."""
+        for key in ("duration", "retryCount"):
+            with pytest.raises(CorruptStatus) as info:
+                decode(_doc(**{key: bad}))
+            assert info.value.json_path == f"$.tasks[0].{key}"
+        with pytest.raises(CorruptStatus):
+            decode({"tasks": [], "summary": {"pending": bad}})
+
+    def test_largest_integer_accepted(self) -> None:
+        """2^53 - 1 and integral floats are accepted."""
+        task = decode(_doc(duration=MAX_INTEGER, retryCount=3.0)).tasks[0]
+        assert (task.duration_ms, task.retry_count) == (MAX_INTEGER, 3)
+
+    @pytest.mark.parametrize(
+        ("value", "path"),
+        [({1, 2}, "$.x"), ({"a": (1, object())}, "$.x.a[1]"), ({"a": {3: "x"}}, "$.x.a")],
+    )
+    def test_values_that_are_not_json(self, value: object, path: str) -> None:
+        """Sets, objects and non-string keys (only from Python callers) are refused."""
+        with pytest.raises(CorruptStatus) as info:
+            decode({"tasks": [], "x": value})
+        assert info.value.json_path == path
+
+    def test_dumps_refuses_non_finite(self) -> None:
+        """A status built in Python with NaN is never written as NaN."""
+        status = PlanStatus(tasks=(), extra={"x": math.nan})
+        for indent in ("lines", None, 2):
+            with pytest.raises(ValueError, match="JSON"):
+                dumps(status, indent=indent)
+        with pytest.raises(ValueError, match="JSON"):
+            dumps_line({"cost": math.inf})
+
+    def test_legacy_title_must_be_text(self) -> None:
+        """A legacy title that is not a string is reported, not kept as the description."""
+        with pytest.raises(CorruptStatus) as info:
+            decode(_doc(title=[1]))
+        assert info.value.json_path == "$.tasks[0].title"
+
+
+def _instant_seconds(naive: datetime, offset_minutes: int) -> int:
+    """The UTC instant in seconds since 0001-01-01, by integer arithmetic (cannot overflow)."""
+    day_seconds = naive.hour * 3600 + naive.minute * 60 + naive.second
+    return (naive.toordinal() - 1) * 86400 + day_seconds - offset_minutes * 60
+
+
+_FIRST_OK = _instant_seconds(datetime(1, 1, 2), 0)
+_FIRST_BAD = _instant_seconds(datetime(9999, 12, 31), 0)
+_ALL_OFFSETS = [timezone(timedelta(minutes=m)) for m in (-1439, -60, 0, 60, 1439)]
+
+
+class TestTimestampRange:
+    """Timestamps that decode can be shown in every time zone and subtracted."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "9999-12-31T23:59:59-01:00",
+            "9999-12-31T23:59:59Z",
+            "9999-12-31T00:00:00.000Z",
+            "0001-01-01T00:30:00+01:00",
+            "0001-01-01T00:00:00.000Z",
+            "0001-01-01T23:59:59Z",
+        ],
+    )
+    def test_out_of_range_is_corrupt_with_path(self, text: str) -> None:
+        """The issue's examples: refused at decode time, naming the key."""
+        with pytest.raises(ValueError, match="out of range"):
+            parse_timestamp(text)
+        with pytest.raises(CorruptStatus) as info:
+            decode(_doc(startedAt=text))
+        assert info.value.json_path == "$.tasks[0].startedAt"
+        assert "out of range" in info.value.reason
+
+    @pytest.mark.parametrize(
+        "text", ["2025-01-01T00:00:00+24:00", "2025-01-01T00:00:00+05:60", "2025-01-01T00:00+9"]
+    )
+    def test_bad_offsets(self, text: str) -> None:
+        """Offsets of 24 hours or more, or 60 minutes, are not ISO 8601."""
+        with pytest.raises(ValueError, match="ISO 8601"):
+            parse_timestamp(text)
+
+    def test_edges_accepted(self) -> None:
+        """The first and last accepted instants."""
+        first = parse_timestamp("0001-01-02T00:00:00.000Z")
+        last = parse_timestamp("9999-12-31T00:59:59.999+01:00")
+        assert format_timestamp(last) == "9999-12-30T23:59:59.999Z"
+        for tz in _ALL_OFFSETS:
+            assert first.astimezone(tz) == first
+            assert last.astimezone(tz) == last
+        assert (last - first).days == 3652056  # 9999-12-30 - 0001-01-02
+
+    @given(
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+        st.integers(-1439, 1439),
+        st.booleans(),
+    )
+    def test_accepted_iff_showable(self, naive: datetime, minutes: int, canonical: bool) -> None:
+        """Refused exactly outside the range; accepted values convert to any zone and back."""
+        naive = naive.replace(microsecond=naive.microsecond // 1000 * 1000)
+        sign = "-" if minutes < 0 else "+"
+        offset = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        if canonical:
+            minutes, offset = 0, "Z"
+        text = naive.isoformat(timespec="milliseconds") + offset
+        seconds = _instant_seconds(naive, minutes)
+        if not _FIRST_OK <= seconds < _FIRST_BAD:
+            with pytest.raises(ValueError, match="out of range"):
+                parse_timestamp(text)
+            return
+        moment = parse_timestamp(text)
+        for tz in _ALL_OFFSETS:
+            assert moment.astimezone(tz) == moment
+        assert parse_timestamp(format_timestamp(moment)) == moment
+        assert abs(moment - parse_timestamp("5000-06-15T12:00:00Z")) < timedelta(days=3652059)
+
+
+class TestStrictOutput:
+    """dumps and dumps_line write strict JSON that every line splitter sees as intended."""
+
+    @given(hostile_json)
+    def test_dumps_line_is_one_line(self, value: object) -> None:
+        """One line for str.splitlines, valid UTF-8, and the same value read back."""
+        line = dumps_line(value)
+        assert len(line.splitlines()) == 1
+        line.encode("utf-8")  # a lone surrogate would raise here
+        assert json.loads(line) == value
+
+    def test_escapes_exactly_the_trouble(self) -> None:
+        """Raw non-ASCII text stays; the three line breaks and lone surrogates are escaped."""
+        line = dumps_line({"a": "é→\x85\u2028\u2029\ud800", "b": [1.5, None, True]})
+        assert line == '{"a": "é→\\u0085\\u2028\\u2029\\ud800", "b": [1.5, null, true]}'
+
+    @given(statuses(max_tasks=3), st.lists(hostile_text, min_size=1, max_size=4))
+    def test_file_layout_survives_line_splitters(
+        self, status: PlanStatus, texts: list[str]
+    ) -> None:
+        """Every layout: lines are the layout's lines only, UTF-8, and the status reads back."""
+        tasks_out = tuple(
+            attrs.evolve(task, notes=texts[i % len(texts)], extra={"x_t": texts[0]})
+            for i, task in enumerate(status.tasks)
+        )
+        status = attrs.evolve(status, tasks=tasks_out, plan_name=texts[-1])
+        for indent in ("lines", None, 2):
+            text = dumps(status, indent=indent)
+            assert text.splitlines() == text.split("\n")[:-1]
+            again = loads(text.encode("utf-8"))
+            assert again == attrs.evolve(status, stored_summary=status.summary)

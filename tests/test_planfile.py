@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statuskit import PlanError, TaskState
+from statuskit import PlanError, TaskNotFound, TaskState, validate
 from statuskit import transitions as tr
-from statuskit.planfile import parse_plan, status_from_plan, sync_check
+from statuskit.planfile import PlanWarning, parse_plan, status_from_plan, sync_check
 
 from .helpers import CORPUS, corpus_dir, corpus_files
 
@@ -26,8 +26,9 @@ NOT_PLANS = {"README.md", "EXECUTION-ORDER.md"}
 # fence, and fenced tasks are examples, never tasks. It is rejected like the two above.
 FENCED_ONLY = {"TEMPLATE.md"}
 
-# An independent count: checkbox lines whose text starts with a task id, at any indentation.
-CHECKBOX_ID = re.compile(r"^\s*[-*+]\s+\[[ xX]\]\s+(?:\*\*)?\d+(?:\.\d+)+")
+# An independent count: checkbox lines whose text starts with a task id, at any indentation,
+# in bulleted or ordered lists.
+CHECKBOX_ID = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s+(?:\*\*)?\d+(?:\.\d+)+")
 # Warnings that account for a difference between that count and the parsed tasks.
 EXPLAINS = {"duplicate_id": -1, "fenced_task": -1, "bullet_task": +1}
 
@@ -60,6 +61,17 @@ class TestCorpus:
             assert 0 < task.line <= text.count("\n") + 1
             for dep in task.dependencies:
                 assert dep != task.id
+
+    def test_statuses_can_be_scheduled(self) -> None:
+        """A status made from any real plan, steps or subtasks tracked, has no dependency on
+        a task it lacks and no cycle."""
+        for path in PLAN_FILES:
+            if path.name in NOT_PLANS | FENCED_ONLY:
+                continue
+            plan = parse_plan(path.read_text())
+            for subtasks in (False, True):
+                status = status_from_plan(plan, now=T0, subtasks=subtasks)
+                assert validate(status) == (), (path.name, subtasks)
 
     def test_fenced_only_template_explains_itself(self) -> None:
         """The format document has task-like lines only inside a fence."""
@@ -99,6 +111,27 @@ class TestCorpus:
                 if "executionConstraints" in task:
                     group = fresh[task["id"]].sequential_group
                     assert group == task["executionConstraints"]["sequentialGroup"]
+
+    def test_new_warnings_point_at_what_they_say(self) -> None:
+        """Every untracked_checkbox / checked_task warning names lines that are what it says."""
+        idless = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s+(?!(?:\*\*)?\d+(?:\.\d+)+)")
+        ticked = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[xX]\]\s+(?:\*\*)?\d+(?:\.\d+)+")
+        seen = set()
+        for path in PLAN_FILES:
+            if path.name in NOT_PLANS | FENCED_ONLY:
+                continue
+            lines = path.read_text().split("\n")
+            for warning in parse_plan("\n".join(lines)).warnings:
+                seen.add(warning.code)
+                assert warning.code != "long_id", path.name
+                if warning.code == "untracked_checkbox":
+                    named = re.search(r"\(lines? ([\d, ]+)", warning.message)
+                    assert named is not None
+                    for number in named.group(1).split(", "):
+                        assert idless.match(lines[int(number) - 1]), (path.name, number)
+                if warning.code == "checked_task":
+                    assert ticked.match(lines[warning.line - 1]), (path.name, warning.line)
+        assert {"untracked_checkbox", "checked_task"} <= seen
 
 
 SAMPLE = """\
@@ -267,6 +300,24 @@ class TestStatusAndSync:
             T0,
         )
 
+    def test_dependencies_on_steps(self) -> None:
+        """A dependency on a step is one on the task that covers it; no subtask waits for its
+        own parent (which waits for it)."""
+        plan = parse_plan(
+            "## Phase 1: A\n- [ ] 1.1 A\n  - [ ] 1.1.1 Step (depends: Phase 1)\n"
+            "## Phase 2: B\n- [ ] 2.1 B (depends: 1.1.1)\n- [ ] 2.2 C (depends: Phase 1)\n"
+        )
+        steps = {t.id: t.dependencies for t in status_from_plan(plan, now=T0).tasks}
+        assert steps == {"1.1": (), "2.1": ("1.1",), "2.2": ("1.1",)}
+        tracked = status_from_plan(plan, now=T0, subtasks=True)
+        assert {t.id: t.dependencies for t in tracked.tasks} == {
+            "1.1": ("1.1.1",),
+            "1.1.1": (),
+            "2.1": ("1.1.1",),
+            "2.2": ("1.1", "1.1.1"),
+        }
+        assert validate(tracked) == ()
+
     def test_sync_check(self) -> None:
         """Missing on either side, changed titles, checkbox disagreements."""
         plan = parse_plan(SAMPLE)
@@ -356,3 +407,161 @@ class TestGenerated:
         assert [(t.id, t.title, t.dependencies, t.phase) for t in plan.tasks] == [
             (t.id, t.title, t.dependencies, t.phase) for t in baseline.tasks
         ]
+
+
+# ---------------------------------------------------------------------- rough edges (issue 18)
+
+
+def codes(plan_text: str) -> list[tuple[str, int]]:
+    return [(w.code, w.line) for w in parse_plan(plan_text).warnings]
+
+
+class TestRoughEdges:
+    """What a first hour with a plan meets: each is read and, where it is odd, said."""
+
+    def test_byte_order_mark(self) -> None:
+        """A plan saved with a UTF-8 byte order mark keeps its title."""
+        saved = "# Plan: BOM\n\n## Phase 1: X\n- [ ] 1.1 A\n".encode("utf-8-sig")
+        plan = parse_plan(saved.decode("utf-8"))
+        assert plan.title == "Plan: BOM"
+        assert plan.warnings == ()
+
+    def test_ordered_list_tasks(self) -> None:
+        """`1. [ ] 2.1 Title` is a task like `- [ ] 2.1 Title`, with no warning."""
+        plan = parse_plan("## Phase 2: X\n1. [ ] 2.1 First\n2) [x] 2.2 Second (depends: 2.1)\n")
+        assert [(t.id, t.title, t.checked) for t in plan.tasks] == [
+            ("2.1", "First", False),
+            ("2.2", "Second", True),
+        ]
+        assert plan.task("2.2").dependencies == ("2.1",)
+        assert [w.code for w in plan.warnings] == ["checked_task"]
+
+    def test_checkbox_without_id(self) -> None:
+        """Among a phase's tasks it is a criterion, said once per phase with its lines."""
+        text = (
+            "## Phase 1: X\n"  # 1
+            "- [ ] 1.1 Task\n"  # 2
+            "  - [ ] a step of 1.1\n"  # 3: a step, no warning
+            "- [ ] Install deps\n"  # 4
+            "1. [ ] Configure\n"  # 5
+            "**VERIFY Phase 1:**\n"  # 6
+            "- [ ] it works\n"  # 7: a check, no warning
+            "## Phase 2: Y\n"  # 8
+            "- [ ] Lint\n"  # 9
+            "## Success Criteria\n"  # 10
+            "- [ ] Shipped\n"  # 11: outside phases, no warning
+        )
+        plan = parse_plan(text)
+        warnings = [w for w in plan.warnings if w.code == "untracked_checkbox"]
+        assert [w.line for w in warnings] == [4, 9]
+        assert "2 checkbox(es)" in warnings[0].message
+        assert "(lines 4, 5)" in warnings[0].message
+        assert "'- [ ] 1.N ...'" in warnings[0].message
+        assert "(line 9)" in warnings[1].message
+        assert [c.text for c in plan.phases[0].criteria] == [
+            "a step of 1.1",
+            "Install deps",
+            "Configure",
+            "it works",
+        ]
+        assert [t.id for t in plan.tasks] == ["1.1"]
+
+    def test_checked_tasks(self) -> None:
+        """Checked in the plan: pending in a new status, warned; completed when asked."""
+        text = "## Phase 1: X\n- [ ] 1.1 A\n- [x] 1.2 B\n- [X] 1.3 C\n"
+        plan = parse_plan(text)
+        (warning,) = plan.warnings
+        assert (warning.code, warning.line) == ("checked_task", 3)
+        assert "1.2, 1.3" in warning.message
+        assert "--from-checkboxes" in warning.message
+        fresh = status_from_plan(plan, now=T0)
+        assert [t.status for t in fresh.tasks] == [TaskState.PENDING] * 3
+        ticked = status_from_plan(plan, now=T0, from_checkboxes=True)
+        assert [t.status for t in ticked.tasks] == [
+            TaskState.PENDING,
+            TaskState.COMPLETED,
+            TaskState.COMPLETED,
+        ]
+        assert [t.completed_at for t in ticked.tasks] == [None, T0, T0]
+        assert all(t.started_at is None and t.duration_ms is None for t in ticked.tasks)
+        assert validate(ticked) == ()
+        assert sync_check(plan, ticked).in_sync
+
+    def test_long_ids_are_refused(self) -> None:
+        """A task id longer than 64 characters cannot name a task (or a findings file)."""
+        long_id = "1." + "1" * 70
+        plan = parse_plan(f"## Phase 1: X\n- [ ] 1.1 A (depends: {long_id})\n- [ ] {long_id} B\n")
+        assert [t.id for t in plan.tasks] == ["1.1"]
+        assert plan.task("1.1").dependencies == ()
+        assert ("long_id", 3) in [(w.code, w.line) for w in plan.warnings]
+        assert ("bad_dependency", 2) in [(w.code, w.line) for w in plan.warnings]
+
+    def test_ranges_name_tasks(self) -> None:
+        """A range names the plan's tasks in it; its gaps are said once, not depended on."""
+        plan = parse_plan(
+            "## Phase 1: X\n- [ ] 1.1 A\n- [ ] 1.2 B\n- [ ] 1.4 D\n"
+            "- [ ] 1.5 E (depends: 1.1-1.4)\n- [ ] 1.6 F (depends: 1.1-1.99999999999999)\n"
+        )
+        assert plan.task("1.5").dependencies == ("1.1", "1.2", "1.4")
+        assert plan.task("1.6").dependencies == ("1.1", "1.2", "1.4", "1.5")
+        gaps = [w for w in plan.warnings if w.code == "unknown_dependency"]
+        assert [w.line for w in gaps] == [5, 6]
+        assert "range 1.1-1.4 names 1.3, not tasks" in gaps[0].message
+        assert "and 99,999,999,999,984 more" in gaps[1].message
+
+    def test_plan_task_not_found(self) -> None:
+        """Plan.task raises TaskNotFound with the closest ids, like PlanStatus.task."""
+        plan = parse_plan(SAMPLE)
+        with pytest.raises(TaskNotFound) as info:
+            plan.task("1.33")
+        assert info.value.task_id == "1.33"
+        assert "1.3" in info.value.suggestions
+        assert isinstance(info.value, LookupError)
+
+    def test_to_json(self) -> None:
+        """Warnings and sync reports serialize with the keys the CLI prints."""
+        assert PlanWarning(3, "bullet_task", "text").to_json() == {
+            "line": 3,
+            "code": "bullet_task",
+            "message": "text",
+        }
+        plan = parse_plan(SAMPLE)
+        status = tr.complete(status_from_plan(plan, now=T0), "1.1", now=T0)
+        edited = parse_plan(SAMPLE.replace("1.3 Validate it", "1.3 Check it"))
+        assert sync_check(edited, status).to_json() == {
+            "inSync": False,
+            "onlyInPlan": [],
+            "onlyInStatus": [],
+            "titleChanged": [{"id": "1.3", "plan": "Check it", "status": "Validate it"}],
+            "checkedNotDone": [{"id": "1.2", "status": "pending"}],
+            "doneNotChecked": ["1.1"],
+        }
+
+
+def chain(count: int, *, ring: bool) -> str:
+    lines = ["# Chain", "## Phase 1: Long"]
+    for index in range(1, count + 1):
+        dep = index - 1 if index > 1 else (count if ring else None)
+        lines.append(f"- [ ] 1.{index} Step {index}" + (f" (depends: 1.{dep})" if dep else ""))
+    return "\n".join(lines) + "\n"
+
+
+class TestLongChains:
+    """Dependency chains far deeper than Python's recursion limit."""
+
+    def test_chain(self) -> None:
+        """A 5,000-task chain parses with no warning and every link kept."""
+        plan = parse_plan(chain(5000, ring=False))
+        assert plan.warnings == ()
+        assert plan.task("1.5000").dependencies == ("1.4999",)
+        assert validate(status_from_plan(plan, now=T0)) == ()
+
+    def test_ring(self) -> None:
+        """A 5,000-task ring is one cycle, reported once, its message kept short."""
+        plan = parse_plan(chain(5000, ring=True))
+        (warning,) = plan.warnings
+        assert warning.code == "dependency_cycle"
+        assert warning.line == 3  # the first task of the ring
+        assert warning.message.startswith("dependency cycle: 1.1 -> 1.5000 -> 1.4999")
+        assert "(4,981 more)" in warning.message
+        assert len(warning.message) < 300

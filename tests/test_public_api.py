@@ -8,6 +8,7 @@ import statuskit
 
 EXPECTED = [
     "SCHEMA_VERSION",
+    "ApplyReport",
     "ChangeFeed",
     "CorruptStatus",
     "Criterion",
@@ -75,6 +76,7 @@ EXPECTED = [
     "status_from_plan",
     "stuck",
     "summarize",
+    "sync_apply",
     "sync_check",
     "utc_now",
     "validate",

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import attrs
 
 from statuskit import PlanStatus, Summary, Task, TaskState, decode, repair, validate
+from statuskit.validation import Problem
 
 from .helpers import corpus_dir
 
@@ -51,6 +52,49 @@ class TestValidate:
         ]
         cycle = next(p for p in validate(status) if p.code == "dependency_cycle")
         assert cycle.message == "dependency cycle: 1.1 -> 1.2 -> 1.3 -> 1.1"
+
+    def test_tangle_reported_once(self) -> None:
+        """Two loops through the same tasks are one tangle: one problem, its shortest loop."""
+        status = PlanStatus(
+            tasks=(
+                Task(id="1.1", dependencies=("1.2", "1.3")),
+                Task(id="1.2", dependencies=("1.3",)),
+                Task(id="1.3", dependencies=("1.1",)),
+            )
+        )
+        cycles = [p for p in validate(status) if p.code == "dependency_cycle"]
+        assert [(p.task_id, p.message) for p in cycles] == [
+            ("1.1", "dependency cycle: 1.1 -> 1.3 -> 1.1")
+        ]
+
+    def test_long_chain_and_ring(self) -> None:
+        """5,000 tasks deep: no RecursionError; a ring is one error with a short message."""
+        count = 5000
+        chain = tuple(
+            Task(id=f"1.{i}", dependencies=(f"1.{i - 1}",) if i > 1 else ())
+            for i in range(1, count + 1)
+        )
+        assert validate(PlanStatus(tasks=chain)) == ()
+        ring = (attrs.evolve(chain[0], dependencies=(f"1.{count}",)), *chain[1:])
+        (problem,) = validate(PlanStatus(tasks=ring))
+        assert (problem.code, problem.severity, problem.task_id) == (
+            "dependency_cycle",
+            "error",
+            "1.1",
+        )
+        assert problem.message.startswith("dependency cycle: 1.1 -> 1.5000 -> 1.4999 -> ")
+        assert len(problem.message) < 300
+
+    def test_to_json(self) -> None:
+        """A problem serializes with the keys the CLI prints."""
+        problem = Problem(code="self_dependency", message="m", task_id="1.4", severity="error")
+        assert problem.to_json() == {
+            "code": "self_dependency",
+            "severity": "error",
+            "task": "1.4",
+            "message": "m",
+            "fixable": False,
+        }
 
     def test_timestamps(self) -> None:
         """Out-of-order times, wrong durations, missing times, stale completion."""

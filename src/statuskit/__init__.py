@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         status_from_plan,
         sync_check,
     )
+    from statuskit.plansync import ApplyReport, sync_apply
     from statuskit.scheduling import (
         NextReport,
         Pick,
@@ -120,6 +121,8 @@ _LAZY = {
     "parse_plan": "statuskit.planfile",
     "status_from_plan": "statuskit.planfile",
     "sync_check": "statuskit.planfile",
+    "ApplyReport": "statuskit.plansync",
+    "sync_apply": "statuskit.plansync",
     "NextReport": "statuskit.scheduling",
     "Pick": "statuskit.scheduling",
     "Waiting": "statuskit.scheduling",
@@ -155,6 +158,7 @@ _LAZY = {
 
 __all__ = [
     "SCHEMA_VERSION",
+    "ApplyReport",
     "ChangeFeed",
     "CorruptStatus",
     "Criterion",
@@ -222,6 +226,7 @@ __all__ = [
     "status_from_plan",
     "stuck",
     "summarize",
+    "sync_apply",
     "sync_check",
     "utc_now",
     "validate",

@@ -14,420 +14,53 @@ and every key it does not know (kept in ``extra``), apart from the normalization
 * a numeric ``phase`` is written as a string;
 * ``schemaVersion`` is written (the current version).
 
+Whatever :func:`decode` accepts can be written again: unknown values must be JSON values with
+finite numbers, nested at most :data:`MAX_NESTING` levels; known integers are at most
+:data:`MAX_INTEGER`; timestamps lie where every time zone can show them. :func:`loads` turns
+the bytes of a file into a status and fails only with :class:`~statuskit.CorruptStatus`;
+:func:`dumps` and :func:`dumps_line` write strict JSON (see :mod:`statuskit._jsontext`).
+
 The hot path (the CLI reads and writes a status on every call) is written by hand against the
-field table below, because importing cattrs alone costs about 30 ms. The cattrs converter for
-embedding statuskit values in other documents is built on first use: :func:`converter`.
+field table in :mod:`statuskit._decode`: one pass over each task's keys, every problem named by
+its JSON path.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 
+from statuskit._decode import MAX_INTEGER, decode
+from statuskit._jsontext import MAX_NESTING, dumps_line, parse, render
+from statuskit._timestamps import format_timestamp, parse_timestamp
 from statuskit.errors import CorruptStatus, SchemaTooNew
 from statuskit.model import (
     SCHEMA_VERSION,
-    ExecutionConstraints,
     PlanStatus,
     Run,
     Summary,
     Task,
     TaskState,
+    summarize,
 )
-from statuskit.summary import summarize
-
-if TYPE_CHECKING:
-    import cattrs
 
 __all__ = [
-    "converter",
+    "MAX_INTEGER",
+    "MAX_NESTING",
     "decode",
     "dumps",
+    "dumps_line",
     "encode",
     "encode_run",
     "encode_summary",
     "encode_task",
     "format_timestamp",
+    "loads",
     "parse_timestamp",
 ]
 
-_UTC = timezone.utc
-_STATES = {state.value: state for state in TaskState}
 _STATE_VALUES = {state: state.value for state in TaskState}  # skips the enum descriptor
-_TIMESTAMP = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?"
-    r"(Z|z|[+-]\d\d:?\d\d)?"
-)
-
-
-# --------------------------------------------------------------------------- timestamps
-
-
-def parse_timestamp(text: str) -> datetime:
-    """Parse an ISO 8601 timestamp into an aware datetime.
-
-    Any UTC offset is accepted (``Z``, ``+00:00``, ``-06:00``); a value without one is taken
-    as UTC. Fractions beyond microseconds are truncated.
-
-    Raises:
-        ValueError: the text is not a date and time.
-
-    """
-    if len(text) == 24 and text[23] == "Z" and text[10] == "T" and text[19] == ".":
-        # The canonical form statuskit writes: the C parser, ~10x faster than the regex.
-        try:
-            return datetime.fromisoformat(text[:23]).replace(tzinfo=_UTC)
-        except ValueError:
-            pass
-    match = _TIMESTAMP.fullmatch(text)
-    if match is None:
-        raise ValueError(f"not an ISO 8601 timestamp: {text!r}")
-    year, month, day, hour, minute, second, frac, offset = match.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
-    tz = _UTC
-    if offset and offset not in ("Z", "z"):
-        sign = -1 if offset[0] == "-" else 1
-        digits = offset[1:].replace(":", "")
-        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        tz = timezone(sign * delta) if delta else _UTC
-    return datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tz
-    )
-
-
-def format_timestamp(moment: datetime) -> str:
-    """Format an aware datetime as UTC ISO 8601 with milliseconds: ``2025-12-25T02:58:33.338Z``.
-
-    Raises:
-        ValueError: the datetime is naive (statuskit never guesses a time zone when writing).
-
-    """
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: statuskit only writes timezone-aware times")
-    utc = moment.astimezone(_UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
-        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
-    )
-
-
-# --------------------------------------------------------------------------- decoding
-
-
-class _Problems:
-    """Collects every problem of a document so that one error can list them all."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, str]] = []
-
-    def add(self, where: str, reason: str) -> None:
-        self.items.append((where, reason))
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            where, reason = self.items[0]
-            raise CorruptStatus(reason, json_path=where, problems=self.items)
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object" if isinstance(value, dict) else type(value).__name__
-
-
-# The helpers take the JSON path of the containing object and the key separately: the full
-# path is only built when there is a problem to report (decoding is on every command's path).
-
-
-def _str(value: object, where: str, key: str, problems: _Problems) -> str | None:
-    if value is None or type(value) is str:
-        return value
-    if isinstance(value, str):
-        return str(value)
-    problems.add(f"{where}.{key}", f"expected a string, found {_describe(value)}")
-    return None
-
-
-def _int(value: object, where: str, key: str, problems: _Problems) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer() and value >= 0:
-            return int(value)
-        problems.add(f"{where}.{key}", f"expected an integer, found {_describe(value)}")
-        return None
-    if value < 0:
-        problems.add(f"{where}.{key}", f"expected a non-negative integer, found {value}")
-        return None
-    return value
-
-
-def _time(value: object, where: str, key: str, problems: _Problems) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        problems.add(f"{where}.{key}", f"expected a timestamp string, found {_describe(value)}")
-        return None
-    try:
-        return parse_timestamp(value)
-    except ValueError:
-        problems.add(f"{where}.{key}", f"expected an ISO 8601 timestamp, found {value!r}")
-        return None
-
-
-def _constraints(value: object, where: str, problems: _Problems) -> ExecutionConstraints | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        problems.add(where, f"expected an object, found {_describe(value)}")
-        return None
-    extra = {}
-    sequential = False
-    group = reason = None
-    for key, item in value.items():
-        if key == "sequential":
-            if isinstance(item, bool):
-                sequential = item
-            else:
-                problems.add(f"{where}.sequential", f"expected a boolean, found {_describe(item)}")
-        elif key == "sequentialGroup":
-            group = _str(item, where, "sequentialGroup", problems)
-        elif key == "reason":
-            reason = _str(item, where, "reason", problems)
-        else:
-            extra[key] = item
-    return ExecutionConstraints(sequential=sequential, group=group, reason=reason, extra=extra)
-
-
-def _dependencies(value: object, where: str, problems: _Problems) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        problems.add(where, f"expected an array of task ids, found {_describe(value)}")
-        return ()
-    deps = []
-    for index, item in enumerate(value):
-        if isinstance(item, str):
-            deps.append(item)
-        else:
-            problems.add(f"{where}[{index}]", f"expected a task id string, found {_describe(item)}")
-    return tuple(deps)
-
-
-# key in the file -> (Task attribute, kind). One pass over each task's keys looks every key up
-# once; keys not in this table go to ``extra``.
-_STR, _TIME, _INT, _DEPS, _CONSTRAINTS, _STATUS = range(6)
-_TASK_FIELDS: dict[str, tuple[str, int]] = {
-    "id": ("id", _STR),
-    "description": ("description", _STR),
-    "phase": ("phase", _STR),
-    "status": ("status", _STATUS),
-    "startedAt": ("started_at", _TIME),
-    "completedAt": ("completed_at", _TIME),
-    "duration": ("duration_ms", _INT),
-    "notes": ("notes", _STR),
-    "error": ("error", _STR),
-    "skipReason": ("skip_reason", _STR),
-    "findingsPath": ("findings_path", _STR),
-    "dependencies": ("dependencies", _DEPS),
-    "executionConstraints": ("constraints", _CONSTRAINTS),
-    "retryCount": ("retry_count", _INT),
-    "lastError": ("last_error", _STR),
-    "lastErrorAt": ("last_error_at", _TIME),
-    "owner": ("owner", _STR),
-}
-
-
-def _legacy_task_keys(obj: dict[str, Any], fields: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Read the spellings of the replaced tool; keep them as unknown keys when both exist."""
-    if "title" in extra and "description" not in fields and "description" not in obj:
-        fields["description"] = extra.pop("title")
-    if "reason" in extra and "skip_reason" not in fields and "skipReason" not in obj:
-        fields["skip_reason"] = extra.pop("reason")
-
-
-def _task(obj: object, where: str, problems: _Problems) -> Task | None:
-    if not isinstance(obj, dict):
-        problems.add(where, f"expected a task object, found {_describe(obj)}")
-        return None
-    count = len(problems.items)
-    fields: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, value in obj.items():
-        spec = _TASK_FIELDS.get(key)
-        if spec is None:
-            extra[key] = value
-            continue
-        name, kind = spec
-        if value is None:
-            continue
-        if kind == _STR:
-            if type(value) is str:
-                fields[name] = value
-            elif key == "notes" and isinstance(value, bool):
-                pass  # legacy: `--notes` without a value stored `true`
-            elif key == "phase" and type(value) is int:
-                fields[name] = str(value)  # a bare number: written back as a string
-            else:
-                fields[name] = _str(value, where, key, problems)
-        elif kind == _TIME:
-            fields[name] = _time(value, where, key, problems)
-        elif kind == _STATUS:
-            state = _STATES.get(value) if isinstance(value, str) else None
-            if state is None:
-                problems.add(
-                    f"{where}.status",
-                    f"unknown status {value!r} (expected one of: {', '.join(_STATES)})",
-                )
-            else:
-                fields[name] = state
-        elif kind == _INT:
-            fields[name] = _int(value, where, key, problems)
-        elif kind == _DEPS:
-            fields[name] = _dependencies(value, f"{where}.{key}", problems)
-        else:
-            fields[name] = _constraints(value, f"{where}.{key}", problems)
-    if "title" in extra or "reason" in extra:
-        _legacy_task_keys(obj, fields, extra)
-    task_id = fields.get("id")
-    if not task_id:
-        problems.add(
-            f"{where}.id", f"expected a non-empty task id, found {_describe(obj.get('id'))}"
-        )
-    if len(problems.items) != count:
-        return None
-    fields["extra"] = extra
-    return Task(**fields)
-
-
-_RUN_KEYS = frozenset({"runId", "id", "startedAt", "completedAt", "tasksCompleted", "tasksFailed"})
-
-
-def _run(obj: object, where: str, problems: _Problems) -> Run | None:
-    if not isinstance(obj, dict):
-        problems.add(where, f"expected a run object, found {_describe(obj)}")
-        return None
-    count = len(problems.items)
-    extra = {key: value for key, value in obj.items() if key not in _RUN_KEYS}
-    run_id = obj.get("runId")
-    if run_id is None:
-        run_id = obj.get("id")
-    elif "id" in obj:
-        extra["id"] = obj["id"]
-    if not isinstance(run_id, str) or not run_id:
-        problems.add(f"{where}.runId", f"expected a run id string, found {_describe(run_id)}")
-    run = Run(
-        run_id=run_id if isinstance(run_id, str) else "",
-        started_at=_time(obj.get("startedAt"), where, "startedAt", problems),
-        completed_at=_time(obj.get("completedAt"), where, "completedAt", problems),
-        tasks_completed=_int(obj.get("tasksCompleted"), where, "tasksCompleted", problems) or 0,
-        tasks_failed=_int(obj.get("tasksFailed"), where, "tasksFailed", problems) or 0,
-        extra=extra,
-    )
-    return run if len(problems.items) == count else None
-
-
-_SUMMARY_KEYS = {
-    "totalTasks": "total",
-    "pending": "pending",
-    "in_progress": "in_progress",
-    "completed": "completed",
-    "failed": "failed",
-    "skipped": "skipped",
-}
-
-
-def _summary(obj: object, problems: _Problems) -> tuple[Summary | None, dict[str, Any]]:
-    if obj is None:
-        return None, {}
-    if not isinstance(obj, dict):
-        problems.add("$.summary", f"expected an object, found {_describe(obj)}")
-        return None, {}
-    counts = {}
-    extra = {}
-    for key, value in obj.items():
-        field = _SUMMARY_KEYS.get(key)
-        if field is None:
-            extra[key] = value
-        else:
-            counts[field] = _int(value, "$.summary", key, problems) or 0
-    return Summary(**counts), extra
-
-
-_TOP_KEYS = frozenset(
-    {
-        "planPath",
-        "planName",
-        "createdAt",
-        "lastUpdatedAt",
-        "currentPhase",
-        "tasks",
-        "runs",
-        "summary",
-        "schemaVersion",
-    }
-)
-
-
-def decode(obj: object) -> PlanStatus:
-    """Build a :class:`~statuskit.PlanStatus` from a parsed ``status.json`` value.
-
-    Every problem in the document is collected before raising, so the error lists them all.
-
-    Raises:
-        CorruptStatus: the value is not a status document; ``json_path`` names the first
-            problem (e.g. ``$.tasks[3].status``) and ``problems`` all of them.
-
-    """
-    problems = _Problems()
-    if not isinstance(obj, dict):
-        raise CorruptStatus(f"expected a status object, found {_describe(obj)}", json_path="$")
-    version = obj.get("schemaVersion", 0)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        problems.add("$.schemaVersion", f"expected a non-negative integer, found {version!r}")
-        version = 0
-    raw_tasks = obj.get("tasks")
-    if not isinstance(raw_tasks, list):
-        problems.add("$.tasks", f"expected an array of tasks, found {_describe(raw_tasks)}")
-        raw_tasks = []
-    tasks = [_task(item, f"$.tasks[{index}]", problems) for index, item in enumerate(raw_tasks)]
-    raw_runs = obj.get("runs", [])
-    if raw_runs is None:
-        raw_runs = []
-    if not isinstance(raw_runs, list):
-        problems.add("$.runs", f"expected an array of runs, found {_describe(raw_runs)}")
-        raw_runs = []
-    runs = [_run(item, f"$.runs[{index}]", problems) for index, item in enumerate(raw_runs)]
-    stored_summary, summary_extra = _summary(obj.get("summary"), problems)
-    extra = {key: value for key, value in obj.items() if key not in _TOP_KEYS}
-    if summary_extra:
-        extra["summary"] = summary_extra
-    status = PlanStatus(
-        tasks=tuple(task for task in tasks if task is not None),
-        runs=tuple(run for run in runs if run is not None),
-        plan_path=_str(obj.get("planPath"), "$", "planPath", problems),
-        plan_name=_str(obj.get("planName"), "$", "planName", problems),
-        created_at=_time(obj.get("createdAt"), "$", "createdAt", problems),
-        last_updated_at=_time(obj.get("lastUpdatedAt"), "$", "lastUpdatedAt", problems),
-        current_phase=_str(obj.get("currentPhase"), "$", "currentPhase", problems),
-        schema_version=version,
-        stored_summary=stored_summary,
-        extra=extra,
-    )
-    problems.raise_if_any()
-    return status
-
 
 # --------------------------------------------------------------------------- encoding
 
@@ -536,23 +169,12 @@ def encode(status: PlanStatus) -> dict[str, Any]:
     return out
 
 
-def _compact_encoder() -> Callable[[object], str]:
-    """One-line JSON for a value; CPython's C encoder directly when it is there.
-
-    ``json.dumps`` builds a new C encoder on every call, which costs as much as encoding a
-    task; building it once makes the one-task-per-line layout as fast as a compact dump.
-    """
-    from json import encoder  # noqa: PLC0415
-
-    make = getattr(encoder, "c_make_encoder", None)
-    if make is None:  # pragma: no cover - PyPy and other implementations
-        return json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-    c_encode = make(None, None, encoder.encode_basestring, None, ": ", ", ", False, False, True)
-    return lambda value: "".join(c_encode(value, 0))
-
-
 def dumps(status: PlanStatus, *, indent: int | str | None = "lines") -> str:
-    """Serialize a status to JSON text (ending with a newline).
+    """Serialize a status to strict JSON text (ending with a newline).
+
+    The text never holds ``NaN``/``Infinity``, nor a raw character ``str.splitlines`` breaks
+    a line on (U+0085, U+2028, U+2029 are escaped), nor a lone surrogate, so it is valid
+    UTF-8 and line-oriented tools see the layout below.
 
     Args:
         status: the status to write.
@@ -561,64 +183,29 @@ def dumps(status: PlanStatus, *, indent: int | str | None = "lines") -> str:
             compact line; an integer indents fully like ``json.dumps(indent=...)``, which is
             several times slower on large plans (Python's pure-Python encoder).
 
+    Raises:
+        SchemaTooNew: see :func:`encode`.
+        ValueError: a value built in Python (not decoded) holds a non-finite number.
+
     """
-    doc = encode(status)
-    if indent != "lines":
-        return json.dumps(doc, indent=indent, ensure_ascii=False) + "\n"
-    compact = _compact_encoder()
-    parts = []
-    for key, value in doc.items():
-        if key in ("tasks", "runs") and value:
-            rows = ",\n    ".join(compact(item) for item in value)
-            parts.append(f"  {compact(key)}: [\n    {rows}\n  ]")
-        else:
-            parts.append(f"  {compact(key)}: {compact(value)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return render(encode(status), indent)
 
 
-# --------------------------------------------------------------------------- cattrs
+def loads(raw: bytes | str, *, origin: str | None = None) -> PlanStatus:
+    """Read a status from the text of a file: :func:`decode` of strict JSON.
 
+    Args:
+        raw: the file's bytes (UTF-8) or text.
+        origin: the file it came from, named in the error.
 
-_CONVERTER: cattrs.Converter | None = None
+    Raises:
+        CorruptStatus: whatever is wrong — not UTF-8, not JSON, ``NaN``, nesting or numbers
+            too large, the wrong shape — and nothing else.
 
-
-def converter() -> cattrs.Converter:
-    """A cattrs converter that (un)structures statuskit values in their file form.
-
-    Use it to embed a :class:`~statuskit.PlanStatus`, :class:`~statuskit.Task` or
-    :class:`~statuskit.Run` inside a document of your own; it agrees exactly with
-    :func:`decode` and :func:`encode`. It is built on first use, so programs that only read
-    and write status files never import cattrs.
     """
-    global _CONVERTER  # noqa: PLW0603 - a lazily built module singleton
-    if _CONVERTER is None:
-        import cattrs  # noqa: PLC0415 - ~30 ms of import kept off the CLI's hot path
-
-        conv = cattrs.Converter()
-
-        def hook(
-            build: Callable[[object, str, _Problems], Any],
-        ) -> Callable[[object, type], Any]:
-            def structure(value: object, _: type) -> Any:
-                problems = _Problems()
-                result = build(value, "$", problems)
-                problems.raise_if_any()
-                return result
-
-            return structure
-
-        conv.register_structure_hook(PlanStatus, lambda value, _: decode(value))
-        conv.register_structure_hook(Task, hook(_task))
-        conv.register_structure_hook(Run, hook(_run))
-        conv.register_structure_hook(
-            datetime, hook(lambda value, where, problems: _time(value, where, "", problems))
-        )
-        conv.register_structure_hook(TaskState, lambda value, _: TaskState(value))
-        conv.register_unstructure_hook(PlanStatus, encode)
-        conv.register_unstructure_hook(Task, encode_task)
-        conv.register_unstructure_hook(Run, encode_run)
-        conv.register_unstructure_hook(Summary, encode_summary)
-        conv.register_unstructure_hook(datetime, format_timestamp)
-        conv.register_unstructure_hook(TaskState, lambda state: state.value)
-        _CONVERTER = conv
-    return _CONVERTER
+    try:
+        return decode(parse(raw))
+    except CorruptStatus as exc:
+        if origin is None:
+            raise
+        raise exc.with_file(origin, exc.backups) from None

@@ -16,13 +16,22 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
-from statuskit import transitions
 from statuskit.errors import CorruptStatus, DuplicateTaskIds, PlanMismatch, StatusMissing
-from statuskit.ids import findings_file_name
+from statuskit.ids import duplicate_ids, findings_file_name
 from statuskit.model import PlanStatus, Run, Summary, Task
 from statuskit.store.base import Change, Restorable, StatusStore
+from statuskit.transitions import Op, apply_batch, find_run
+from statuskit.transitions import complete as complete_task
+from statuskit.transitions import complete_run as close_run
+from statuskit.transitions import fail as fail_task
+from statuskit.transitions import reset as reset_task
+from statuskit.transitions import skip as skip_task
+from statuskit.transitions import start as start_task
+from statuskit.transitions import start_run as open_run
 
 if TYPE_CHECKING:
+    from statuskit.planmodel import Plan
+    from statuskit.plansync import ApplyReport
     from statuskit.scheduling import NextReport
     from statuskit.store.repair import RepairReport
 
@@ -65,17 +74,6 @@ class _Step(Generic[R]):
         new, self.value = self.step(current)
         self.changed = new is not current
         return new
-
-
-def _duplicate_ids(status: PlanStatus) -> tuple[str, ...]:
-    """Task ids that name more than one task, in order of first occurrence."""
-    seen: set[str] = set()
-    repeated: dict[str, None] = {}
-    for task in status.tasks:
-        if task.id in seen:
-            repeated[task.id] = None
-        seen.add(task.id)
-    return tuple(repeated)
 
 
 def same_plan(recorded: str | None, given: str) -> bool:
@@ -136,7 +134,7 @@ class Tracker:
     def _writable(self, status: PlanStatus) -> PlanStatus:
         # A status in which one id names two tasks is ambiguous: an operation by id would
         # silently pick one of them. Every backend gets the same refusal, inside the update.
-        duplicates = _duplicate_ids(status)
+        duplicates = duplicate_ids(task.id for task in status.tasks)
         if duplicates:
             raise DuplicateTaskIds(duplicates, self.store.location)
         return self._check(status)
@@ -212,7 +210,7 @@ class Tracker:
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: transitions.start(s, task_id, now=now, force=force, owner=owner),
+            lambda s: start_task(s, task_id, now=now, force=force, owner=owner),
             dry_run=dry_run,
         )
 
@@ -228,7 +226,7 @@ class Tracker:
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: transitions.complete(s, task_id, now=now, notes=notes, force=force),
+            lambda s: complete_task(s, task_id, now=now, notes=notes, force=force),
             dry_run=dry_run,
         )
 
@@ -239,7 +237,7 @@ class Tracker:
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: transitions.fail(s, task_id, now=now, error=error, force=force),
+            lambda s: fail_task(s, task_id, now=now, error=error, force=force),
             dry_run=dry_run,
         )
 
@@ -255,7 +253,7 @@ class Tracker:
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: transitions.skip(s, task_id, now=now, reason=reason, force=force),
+            lambda s: skip_task(s, task_id, now=now, reason=reason, force=force),
             dry_run=dry_run,
         )
 
@@ -264,16 +262,16 @@ class Tracker:
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: transitions.reset(s, task_id, now=now, force=force),
+            lambda s: reset_task(s, task_id, now=now, force=force),
             dry_run=dry_run,
         )
 
-    def batch(self, ops: Iterable[transitions.Op], *, dry_run: bool = False) -> PlanStatus:
+    def batch(self, ops: Iterable[Op], *, dry_run: bool = False) -> PlanStatus:
         """Apply several transitions as one update: all of them or none."""
         now = self.clock()
         ops = tuple(ops)
         status, _ = self._change(
-            lambda current: transitions.apply_batch(current, ops, now=now), dry_run=dry_run
+            lambda current: apply_batch(current, ops, now=now), dry_run=dry_run
         )
         return status
 
@@ -317,7 +315,7 @@ class Tracker:
         """Open a new run and return it."""
         now = self.clock()
         status, _ = self._change(
-            lambda current: transitions.start_run(current, now=now, run_id=run_id),
+            lambda current: open_run(current, now=now, run_id=run_id),
             dry_run=dry_run,
         )
         return status.runs[-1]
@@ -334,14 +332,12 @@ class Tracker:
         now = self.clock()
 
         def step(current: PlanStatus) -> tuple[PlanStatus, str]:
-            chosen = transitions.find_run(current, run_id).run_id
-            new = transitions.complete_run(
-                current, now=now, run_id=chosen, completed=completed, failed=failed
-            )
+            chosen = find_run(current, run_id).run_id
+            new = close_run(current, now=now, run_id=chosen, completed=completed, failed=failed)
             return new, chosen
 
         status, chosen, _ = self._run(step, dry_run=dry_run)
-        return transitions.find_run(status, chosen)
+        return find_run(status, chosen)
 
     # ------------------------------------------------------------------ findings
 
@@ -376,6 +372,23 @@ class Tracker:
         """A task's findings text."""
         self.status().task(task_id)
         return self.store.read_findings(task_id)
+
+    # ------------------------------------------------------------------ plans
+
+    def sync(self, plan: Plan, *, prune: bool = False, dry_run: bool = False) -> ApplyReport:
+        """Bring the status up to date with its changed plan (see :func:`sync_apply`).
+
+        New tasks are added as pending; titles, phases, dependencies and groups follow the
+        plan; no task's state, notes or timings change. Tasks only in the status are kept and
+        reported, or with ``prune`` dropped when they were never started.
+        """
+        from statuskit.plansync import sync_apply
+
+        now = self.clock()
+        _, report, _ = self._run(
+            lambda current: sync_apply(plan, current, now=now, prune=prune), dry_run=dry_run
+        )
+        return report
 
     # ------------------------------------------------------------------ repair
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
-from statuskit.model import PlanStatus, Task, TaskState
-from statuskit.summary import summarize
+from statuskit.graph import describe_cycle, find_cycles
+from statuskit.model import PlanStatus, Task, TaskState, summarize
 
 __all__ = ["Problem", "repair", "validate"]
 
@@ -41,8 +41,8 @@ class Problem:
     fixable: bool = False
     """Whether :func:`repair` fixes it."""
 
-    def to_json(self) -> dict[str, object]:
-        """The CLI's form: ``{code, severity, task, message, fixable}``."""
+    def to_json(self) -> dict[str, Any]:
+        """``{"code", "severity", "task", "message", "fixable"}``, as the CLI prints it."""
         return {
             "code": self.code,
             "severity": self.severity,
@@ -50,36 +50,6 @@ class Problem:
             "message": self.message,
             "fixable": self.fixable,
         }
-
-
-def _cycles(tasks: tuple[Task, ...]) -> list[list[str]]:
-    graph = {task.id: list(task.dependencies) for task in tasks}
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-    found: list[list[str]] = []
-    for root in graph:
-        if root in state:
-            continue
-        stack: list[tuple[str, int]] = [(root, 0)]
-        path: list[str] = []
-        while stack:
-            node, index = stack.pop()
-            if index == 0:
-                state[node] = 1
-                path.append(node)
-            deps = graph.get(node, [])
-            if index < len(deps):
-                stack.append((node, index + 1))
-                dep = deps[index]
-                if dep not in graph:
-                    continue
-                if state.get(dep) == 1:
-                    found.append([*path[path.index(dep) :], dep])
-                elif dep not in state:
-                    stack.append((dep, 0))
-            else:
-                state[node] = 2
-                path.pop()
-    return found
 
 
 def _task_problems(task: Task) -> list[Problem]:
@@ -195,16 +165,17 @@ def validate(status: PlanStatus) -> tuple[Problem, ...]:
                         task_id=task.id,
                     )
                 )
-    for cycle in _cycles(status.tasks):
-        if len(cycle) > 2:  # a self-loop is reported as self_dependency
-            problems.append(
-                Problem(
-                    code="dependency_cycle",
-                    message="dependency cycle: " + " -> ".join(cycle),
-                    task_id=cycle[0],
-                    severity="error",
-                )
+    # Self-dependencies are reported above as self_dependency; find_cycles leaves them out.
+    graph = {task.id: task.dependencies for task in status.tasks}
+    for cycle in find_cycles(graph):
+        problems.append(
+            Problem(
+                code="dependency_cycle",
+                message="dependency cycle: " + describe_cycle(cycle),
+                task_id=cycle[0],
+                severity="error",
             )
+        )
     run_ids = Counter(run.run_id for run in status.runs)
     for run_id, count in run_ids.items():
         if count > 1:

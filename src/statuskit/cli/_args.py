@@ -38,10 +38,10 @@ MAX_BYTES = 1 << 30
 """The largest size accepted (1 GiB)."""
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_SIZE = re.compile(r"(\d{1,10})\s*([kmg]i?b?|b)?")
+_SIZE = r"(\d{1,10})\s*([kmg]i?b?|b)?"
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-_NUMBER = re.compile(r"\d{1,12}(?:\.\d{1,9})?")
-_PART = re.compile(r"(\d{1,12}(?:\.\d{1,9})?)\s*(ms|s|m|h|d)")
+_NUMBER = r"\d{1,12}(?:\.\d{1,9})?"
+_PART = rf"({_NUMBER})\s*(ms|s|m|h|d)"
 
 
 def parse_duration(text: str) -> timedelta:
@@ -52,10 +52,10 @@ def parse_duration(text: str) -> timedelta:
 
     """
     text = text.strip().lower()
-    if _NUMBER.fullmatch(text):
+    if re.fullmatch(_NUMBER, text):
         seconds_ = float(text)
     else:
-        parts = _PART.findall(text)
+        parts = re.findall(_PART, text)
         if not parts or "".join(f"{n}{u}" for n, u in parts) != re.sub(r"\s+", "", text):
             raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 30m, 2h, 1h30m)")
         seconds_ = sum(float(n) * _UNITS[u] for n, u in parts)
@@ -104,7 +104,7 @@ def byte_size(text: str) -> int:
         argparse.ArgumentTypeError: not a size, or above :data:`MAX_BYTES`.
 
     """
-    match = _SIZE.fullmatch(text.strip().lower())
+    match = re.fullmatch(_SIZE, text.strip().lower())
     if match is None:
         raise argparse.ArgumentTypeError(
             f"not a size in bytes: {text!r} (use e.g. 4096, 512k, 10M)"

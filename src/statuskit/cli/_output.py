@@ -13,10 +13,9 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["GuardedStdout", "OutputFailed", "dumps_line", "emit", "emit_text", "flush", "warn"]
+from statuskit._jsontext import escape
 
-# Characters str.splitlines() breaks on that JSON may carry raw inside strings.
-_SPLITTERS = {ord(char): f"\\u{ord(char):04x}" for char in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+__all__ = ["GuardedStdout", "OutputFailed", "dumps_line", "emit", "emit_text", "flush", "warn"]
 
 
 class OutputFailed(Exception):
@@ -43,7 +42,7 @@ def dumps_line(document: Any, *, indent: int | None = None) -> str:
         text = json.dumps(document, indent=indent, ensure_ascii=False, allow_nan=False)
     except ValueError:
         text = json.dumps(_finite(document), indent=indent, ensure_ascii=False, allow_nan=False)
-    return text.translate(_SPLITTERS)
+    return escape(text)
 
 
 def _write(text: str) -> None:

@@ -56,7 +56,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("claim", _T, "atomically take up to N ready tasks", mutating=True),
     Command("progress", _Q, "progress as JSON, or a text bar with --text"),
     Command("validate", _P, "check the status; --repair fixes what is safe", mutating=True),
-    Command("sync-check", _P, "compare the plan with the status"),
+    Command(
+        "sync-check",
+        _P,
+        "compare the plan with the status; --apply brings the status up to date",
+        mutating=True,
+    ),
     Command("retryable", _Q, "failed tasks that may be retried"),
     Command("detect-stuck", _Q, "tasks in progress for too long", mutating=True),
     Command("stream", "statuskit.cli.stream", "print the events of an agent's output", plan=False),

@@ -29,6 +29,11 @@ def args_init(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start over although backups of a deleted status remain (they are set aside)",
     )
+    parser.add_argument(
+        "--from-checkboxes",
+        action="store_true",
+        help="start tasks ticked in the plan (- [x]) as completed instead of pending",
+    )
 
 
 def run_init(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
@@ -41,7 +46,13 @@ def run_init(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     plan = _parse(ctx, plan_path)
     for warning in plan.warnings:
         warn(f"{plan_path}:{warning.line}: {warning.code}: {warning.message}")
-    status = status_from_plan(plan, now=utc_now(), plan_path=plan_path, subtasks=args.subtasks)
+    status = status_from_plan(
+        plan,
+        now=utc_now(),
+        plan_path=plan_path,
+        subtasks=args.subtasks,
+        from_checkboxes=args.from_checkboxes,
+    )
     store = ctx.store()
     if not args.dry_run:
         try:
@@ -58,7 +69,7 @@ def run_init(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
         "planName": status.plan_name,
         "tasks": len(status.tasks),
         "phases": len(plan.phases),
-        "warnings": [{"line": w.line, "code": w.code, "message": w.message} for w in plan.warnings],
+        "warnings": [warning.to_json() for warning in plan.warnings],
         **dry(args),
     }
 
@@ -103,27 +114,54 @@ def run_validate(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def args_sync_check(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--strict", action="store_true", help="exit 10 when they differ")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 10 when they differ (not with --apply)"
+    )
+    parser.add_argument(
+        "--apply",
+        action="store_true",
+        help="bring the status up to date: add new tasks, follow titles, phases, dependencies",
+    )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="with --apply: drop tasks no longer in the plan that were never started",
+    )
 
 
 def run_sync_check(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     from statuskit.planfile import sync_check
 
-    status = ctx.tracker().status()
+    if args.prune and not args.apply:
+        raise CliError("usage", "--prune only works with --apply", "add --apply")
+    if args.strict and args.apply:
+        raise CliError("usage", "--strict checks, --apply changes: choose one")
+    tracker = ctx.tracker()
+    status = tracker.status()
     plan_path = ctx.plan_path(required=False) or status.plan_path
     if not plan_path:
         raise CliError("usage", "no plan to compare with", "pass --plan PLAN.md")
-    report = sync_check(_parse(ctx, plan_path), status)
-    document = {
-        "ok": True,
-        "inSync": report.in_sync,
-        "planPath": plan_path,
-        "onlyInPlan": list(report.only_in_plan),
-        "onlyInStatus": list(report.only_in_status),
-        "titleChanged": [{"id": i, "plan": p, "status": s} for i, p, s in report.title_changed],
-        "checkedNotDone": [{"id": i, "status": s} for i, s in report.checked_not_done],
-        "doneNotChecked": list(report.done_not_checked),
-    }
+    plan = _parse(ctx, plan_path)
+    if args.apply:
+        applied = tracker.sync(plan, prune=args.prune, dry_run=args.dry_run)
+        return {
+            "ok": True,
+            "planPath": plan_path,
+            "applied": applied.to_json(),
+            **dry(args),
+            "store": tracker.store.location,
+        }
+    from statuskit.plansync import sync_apply
+    from statuskit.tracker import utc_now
+
+    report = sync_check(plan, status)
+    _, would = sync_apply(plan, status, now=utc_now())
+    document = {"ok": True, "planPath": plan_path, **report.to_json(), "apply": would.to_json()}
     if not report.in_sync and args.strict:
-        raise CliError("check_failed", "plan and status differ", "see the report", **document)
+        raise CliError(
+            "check_failed",
+            "plan and status differ",
+            "see the report; `statuskit sync-check --apply` brings the status up to date",
+            **{key: value for key, value in document.items() if key != "ok"},
+        )
     return document

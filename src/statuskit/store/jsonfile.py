@@ -28,7 +28,6 @@ folder holds the lock while its temp file exists, so under the lock any such fil
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import stat
@@ -38,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from statuskit.codec import decode, dumps, format_timestamp
+from statuskit.codec import dumps, format_timestamp, loads
 from statuskit.errors import (
     CorruptStatus,
     FindingsNotFound,
@@ -220,20 +219,7 @@ class JsonFileStore(ClosingMixin):
 
     def _parse(self, raw: bytes, origin: str) -> PlanStatus:
         try:
-            obj = json.loads(raw)
-        except UnicodeDecodeError as exc:
-            raise CorruptStatus(
-                f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                origin,
-                backups=self.backup_paths(),
-            ) from None
-        except json.JSONDecodeError as exc:
-            reason = "empty file" if not raw.strip() else f"invalid JSON: {exc.msg}"
-            raise CorruptStatus(
-                reason, origin, position=(exc.lineno, exc.colno), backups=self.backup_paths()
-            ) from None
-        try:
-            return decode(obj)
+            return loads(raw, origin=origin)  # raises CorruptStatus and nothing else
         except CorruptStatus as exc:
             raise exc.with_file(origin, self.backup_paths()) from None
 
@@ -520,9 +506,11 @@ class JsonFileStore(ClosingMixin):
 
         chosen: tuple[str, bytes, PlanStatus] | None = None
         for candidate in self.backup_paths():
+            # Any bad backup is skipped, whatever is wrong with it: a newer one must never
+            # stop repair before an older good one. Only a regular file is read (a FIFO would
+            # block, a link may point anywhere).
             try:
-                with open(candidate, "rb") as handle:
-                    data = handle.read()
+                data = _read_regular(candidate, follow=False)  # UnsafePath is an OSError
                 chosen = (candidate, data, self._parse(data, candidate))
                 break
             except (OSError, CorruptStatus):

@@ -1,6 +1,7 @@
-"""Agent output streams: lines in, typed events out. Knows nothing of stores.
+"""Agent output streams: lines in, typed events out. Knows nothing else of statuskit.
 
 See :class:`StreamParser` for the semantics and ``docs/stream.md`` for the event records.
+:mod:`statuskit.stream.cli` prints them (``print_stream``, ``describe``).
 """
 
 from statuskit.stream.callbacks import Callbacks
@@ -10,14 +11,17 @@ from statuskit.stream.events import (
     Malformed,
     SessionStarted,
     Text,
+    TextEnd,
     ToolAbandoned,
     ToolFinished,
     ToolInputReady,
     ToolProgress,
     ToolStarted,
     TurnResult,
+    Waiting,
 )
 from statuskit.stream.parser import DEFAULT_MAX_LINE, StreamParser, parse
+from statuskit.stream.text import printable
 
 __all__ = [
     "DEFAULT_MAX_LINE",
@@ -28,11 +32,14 @@ __all__ = [
     "SessionStarted",
     "StreamParser",
     "Text",
+    "TextEnd",
     "ToolAbandoned",
     "ToolFinished",
     "ToolInputReady",
     "ToolProgress",
     "ToolStarted",
     "TurnResult",
+    "Waiting",
     "parse",
+    "printable",
 ]

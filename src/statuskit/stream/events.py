@@ -17,12 +17,14 @@ __all__ = [
     "Malformed",
     "SessionStarted",
     "Text",
+    "TextEnd",
     "ToolAbandoned",
     "ToolFinished",
     "ToolInputReady",
     "ToolProgress",
     "ToolStarted",
     "TurnResult",
+    "Waiting",
 ]
 
 
@@ -64,6 +66,20 @@ class Text(Event):
     """The text."""
     parent_tool_id: str | None
     """The subagent tool this text belongs to, or ``None`` for the main thread."""
+
+
+@attrs.frozen
+class TextEnd(Event):
+    """A text block is complete: the text events since the last one form one block.
+
+    It follows every block, streamed (its ``content_block_stop``, or the end of its message)
+    or whole (an ``assistant`` line), so a reader can end a line or a paragraph there instead
+    of gluing one block to the next.
+    """
+
+    kind: ClassVar[str] = "text_end"
+    parent_tool_id: str | None
+    """The subagent tool the text belongs to, or ``None`` for the main thread."""
 
 
 @attrs.frozen
@@ -156,13 +172,39 @@ class TurnResult(Event):
 
 @attrs.frozen
 class ApiError(Event):
-    """The API reported an error (an ``error`` event, or an announced retry)."""
+    """The API reported an error (an ``error`` event, or a ``system``/``api_error`` line).
+
+    An error the agent retries is a :class:`Waiting` event instead.
+    """
 
     kind: ClassVar[str] = "api_error"
     message: str
     """What the API said."""
     retrying: bool
-    """Whether the agent said it will retry."""
+    """Whether the agent said it will retry (kept in the record; retries are ``waiting``)."""
+
+
+@attrs.frozen
+class Waiting(Event):
+    """The agent is alive but held up by the API: a retry after an error, or a rate limit.
+
+    A UI shows it as "waiting" and keeps counting the session as alive.
+    """
+
+    kind: ClassVar[str] = "waiting"
+    reason: str
+    """``api_retry`` (Claude Code's ``system``/``api_retry``) or ``rate_limit``
+    (a ``rate_limit_event`` whose status is not ``allowed``/``allowed_warning``)."""
+    message: str
+    """What was said: the error (e.g. ``overloaded (HTTP 529)``) or the limit and its status."""
+    retry_in_s: float | None
+    """Seconds until the next attempt, when announced."""
+    resets_at: float | None
+    """When the limit resets, in Unix seconds, when announced."""
+    attempt: int | None
+    """Which retry this is (1-based), when announced."""
+    max_retries: int | None
+    """The most retries the agent will make, when announced."""
 
 
 @attrs.frozen

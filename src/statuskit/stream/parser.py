@@ -3,98 +3,89 @@ r"""The incremental parser: bytes or text in, typed events out. It never raises 
 Inputs understood:
 
 * Claude Code ``--output-format stream-json --verbose`` lines: ``system`` (``init`` and other
-  subtypes, ``task_started``/``task_progress``/``task_notification``, ``api_retry``),
-  ``assistant`` (one line per content block; lines of one message share its id), ``user``
-  (``tool_result`` blocks), ``result``, ``stream_event`` (``--include-partial-messages``),
-  ``tool_progress`` and ``rate_limit_event``;
+  subtypes, ``task_started``/``task_progress``/``task_updated``/``task_notification``,
+  ``api_retry``), ``assistant`` (one line per content block; lines of one message share its
+  id), ``user`` (``tool_result`` blocks), ``result``, ``stream_event``
+  (``--include-partial-messages``), ``tool_progress`` and ``rate_limit_event``;
 * raw Messages API events (``message_start``, ``content_block_start``/``delta``/``stop``,
   ``message_delta``, ``message_stop``, ``ping``, ``error``), also in SSE ``event:``/``data:``
   framing.
 
-Unknown types, subtypes, block types and fields are skipped.
+Unknown types, subtypes, block types and fields are skipped. The line framing (splitting,
+decoding, the line limit, ``malformed`` lines) is in :mod:`statuskit.stream._framing`, the
+block-by-block streamed messages (partial messages, raw API events) in
+:mod:`statuskit.stream._messages`; this module holds the tools and Claude Code's line kinds.
 
 Tool semantics: a tool *starts* at its first sign (a ``content_block_start`` of a ``tool_use``
 block, or the ``assistant`` line carrying it), once per id; its input is *ready* when the block's
 partial JSON is complete (or the snapshot arrives); it *finishes* when the ``tool_result`` with
 its id arrives — in any order, interleaved with subagent lines — or, for a backgrounded tool, on
-its task notification. ``content_block_stop`` only ends the model's writing of the call. Tools
-still open when the input ends are reported abandoned.
+its task notification (or a ``task_updated`` to a final status). Claude Code before 2.1 sends
+no task notifications, so for a session whose ``init`` names such a version a background call
+finishes on its immediate result. ``content_block_stop`` only ends the model's writing of the
+call. Tools still open when the input ends are reported abandoned.
 
-Robustness: lines are split on ``\\n`` only (``str.splitlines`` would also split on U+2028 inside
-a JSON string), a trailing ``\\r`` is dropped, UTF-8 is decoded incrementally across chunk seams
-(invalid bytes become U+FFFD), and a line longer than ``max_line`` bytes is skipped as it
-arrives — memory stays bounded — and reported as one ``malformed`` event.
+Cost: every event is O(1) amortized. Open tools live in one dict (its insertion order is the
+start order that abandoned tools are reported in). Streamed text is not kept (see
+:mod:`~statuskit.stream._messages`), so memory is bounded by the open tools and the tool inputs
+being streamed, whatever the length of the stream.
 """
 
 from __future__ import annotations
 
-import codecs
-import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from statuskit.stream._framing import EXCERPT, LineFramer
+from statuskit.stream._messages import StreamedMessages
+from statuskit.stream._values import as_int, as_number, as_str, preview
 from statuskit.stream.events import (
     ApiError,
     Event,
     Malformed,
     SessionStarted,
     Text,
+    TextEnd,
     ToolAbandoned,
     ToolFinished,
     ToolInputReady,
     ToolProgress,
     ToolStarted,
     TurnResult,
+    Waiting,
 )
 
 __all__ = ["DEFAULT_MAX_LINE", "StreamParser", "parse"]
 
 #: The default longest line, in bytes (Claude Code puts whole file contents on one line).
 DEFAULT_MAX_LINE = 16 * 1024 * 1024
-PREVIEW = 120
-EXCERPT = 80
 
-_loads = json.loads
-# The decoder's scanner: what json.loads calls after two Python layers (typeshed omits it).
-_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_FINAL_TASK_STATUSES = frozenset({"completed", "failed", "killed", "stopped", "cancelled"})
+_VERSION = re.compile(r"\s*(\d+)\.(\d+)")
 
 
 class _Tool:
-    __slots__ = ("background", "input_ready", "name", "parent", "started_at")
+    __slots__ = ("background", "input_ready", "name", "parent", "returned", "started_at", "task")
 
     def __init__(self, name: str, parent: str | None, started_at: float) -> None:
         self.name = name
         self.parent = parent
         self.started_at = started_at
         self.input_ready = False
-        self.background = False
+        self.background = False  # finishes on its task notification, not its tool_result
+        self.returned = False  # a background call's immediate tool_result has arrived
+        self.task: str | None = None  # the background task's id
 
 
-def _preview(content: Any) -> str:
-    if isinstance(content, list):
-        parts = []
-        for block in content:
-            if isinstance(block, dict):
-                text = block.get("text")
-                parts.append(text if isinstance(text, str) else f"[{block.get('type', '?')}]")
-            else:
-                parts.append(str(block))
-        content = " ".join(parts)
-    elif content is None:
-        content = ""
-    elif not isinstance(content, str):
-        content = json.dumps(content, ensure_ascii=False)[: PREVIEW * 2]
-    text = " ".join(content[: PREVIEW * 4].split())
-    return text if len(text) <= PREVIEW else text[: PREVIEW - 1] + "…"
-
-
-class StreamParser:
+class StreamParser(LineFramer, StreamedMessages):
     """Turns an agent's output into events, incrementally.
 
     Args:
         clock: monotonic seconds, for tool durations (default ``time.monotonic``).
         max_line: the longest line in bytes; a longer one becomes a ``malformed`` event.
+            It also bounds one streamed tool input.
 
     Feed it with :meth:`feed` (bytes or str chunks of any size) and finish with
     :meth:`close`; both return the events found. :meth:`iter_events` does both over an
@@ -108,81 +99,14 @@ class StreamParser:
         clock: Callable[[], float] = time.monotonic,
         max_line: int = DEFAULT_MAX_LINE,
     ) -> None:
+        super().__init__(max_line)
         self.clock = clock
-        self.max_line = max_line
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer: list[str] = []
-        self._buffered = 0
-        self._skipping = False
-        self._line = 0
-        self._closed = False
         self._tools: dict[str, _Tool] = {}
-        self._order: list[str] = []
-        # Partial messages: (parent tool, message id) of the message being streamed, per parent,
-        # and per (parent, message id, block index) the block's kind and accumulated text.
-        self._current_message: dict[str | None, str] = {}
-        self._blocks: dict[tuple[str | None, str, int], list[Any]] = {}
-        self._streamed_text: dict[str, list[str]] = {}
-        self._backgrounded: set[str] = set()
-
-    # ------------------------------------------------------------------ input
-
-    def feed(self, chunk: bytes | str) -> list[Event]:
-        """Consume a chunk; return the events of every line it completes."""
-        text = self._decoder.decode(chunk) if isinstance(chunk, (bytes, bytearray)) else chunk
-        events: list[Event] = []
-        if not text:
-            return events
-        lines = text.split("\n")
-        tail = lines.pop()  # the part after the last newline: an unfinished line
-        if lines:
-            start = 0
-            if self._buffer or self._skipping:
-                self._take(lines[0], complete=True, events=events)
-                start = 1
-            # The common case, inline: whole lines that fit within the limit.
-            limit = self.max_line
-            quick = limit // 4  # a line this short cannot exceed the limit in UTF-8
-            handle = self._handle_line
-            for index in range(start, len(lines)):
-                line = lines[index]
-                if len(line) > quick:
-                    self._take(line, complete=True, events=events)
-                    continue
-                self._line += 1
-                if line:
-                    if line[-1] == "\r":
-                        line = line[:-1]
-                        if not line:
-                            continue
-                    handle(line, events, truncated=False)
-        if tail:
-            self._take(tail, complete=False, events=events)
-        return events
-
-    def close(self) -> list[Event]:
-        """End of input: the last line without a newline, then every tool still open."""
-        if self._closed:
-            return []
-        self._closed = True
-        events: list[Event] = []
-        tail = self._decoder.decode(b"", final=True)
-        if tail:
-            self._take(tail, complete=False, events=events)
-        if self._skipping:
-            self._skipping = False
-        elif self._buffer:
-            line = "".join(self._buffer)
-            self._buffer, self._buffered = [], 0
-            self._line += 1
-            if line.strip():
-                self._handle_line(line, events, truncated=True)
-        for tool_id in self._order:
-            tool = self._tools.get(tool_id)
-            if tool is not None:
-                events.append(ToolAbandoned(0, tool_id, tool.name))
-        self._tools.clear()
-        return events
+        self._announced: dict[str, str | None] = {}  # backgrounded before their start -> task
+        self._tasks: dict[str, str] = {}  # background task id -> tool id
+        self._early: set[str] = set()  # notified before their immediate tool_result
+        self._notifies = True  # this Claude Code sends task notifications (2.1 and later)
+        self._init_messages()
 
     def iter_events(self, chunks: Iterable[bytes | str]) -> Iterator[Event]:
         """Every event of a whole input given as chunks, end of input included."""
@@ -190,81 +114,11 @@ class StreamParser:
             yield from self.feed(chunk)
         yield from self.close()
 
-    def _take(self, piece: str, *, complete: bool, events: list[Event]) -> None:
-        if self._skipping:
-            if complete:
-                self._skipping = False
-            return
-        size = len(piece) if piece.isascii() else len(piece.encode("utf-8", "surrogatepass"))
-        if self._buffered + size > self.max_line:
-            self._line += 1
-            head = ("".join(self._buffer) + piece)[:EXCERPT]
-            events.append(
-                Malformed(self._line, f"line longer than {self.max_line} bytes; skipped", head)
-            )
-            self._buffer, self._buffered = [], 0
-            self._skipping = not complete
-            return
-        if not complete:
-            self._buffer.append(piece)
-            self._buffered += size
-            return
-        if self._buffer:
-            self._buffer.append(piece)
-            piece = "".join(self._buffer)
-            self._buffer, self._buffered = [], 0
-        self._line += 1
-        if piece.endswith("\r"):
-            piece = piece[:-1]
-        if piece:
-            self._handle_line(piece, events, truncated=False)
-
-    # ------------------------------------------------------------------ lines
-
-    def _handle_line(self, line: str, events: list[Event], *, truncated: bool) -> None:
-        if line[0] == "{":
-            # json.loads minus its two Python layers: the C scanner it ends up in.
-            try:
-                obj, end = _scan(line, 0)
-            except (StopIteration, ValueError, RecursionError):
-                pass
-            else:
-                if end == len(line) or line[end:].isspace():
-                    self._dispatch(obj, line, events)
-                    return
-            # Not clean JSON: the careful path below says why.
-        first = line[0]
-        if first != "{":
-            stripped = line.lstrip()
-            if not stripped:
-                return  # a blank line
-            if stripped.startswith("data:"):
-                line = stripped[5:].strip()
-                if not line or line == "[DONE]":
-                    return
-            elif stripped.startswith(("event:", ":", "id:", "retry:")):
-                return  # SSE framing: the data line carries the type
-            elif not stripped.startswith("{"):
-                try:
-                    _loads(stripped)
-                    reason = "JSON value is not an object"
-                except (ValueError, RecursionError):
-                    reason = "not JSON (truncated last line)" if truncated else "not JSON"
-                events.append(Malformed(self._line, reason, line[:EXCERPT]))
-                return
-        try:
-            obj = _loads(line)
-        except ValueError as exc:
-            reason = "truncated last line" if truncated else f"invalid JSON: {exc}"
-            events.append(Malformed(self._line, reason, line[:EXCERPT]))
-            return
-        except RecursionError:
-            events.append(Malformed(self._line, "JSON nested too deeply", line[:EXCERPT]))
-            return
-        if not isinstance(obj, dict):
-            events.append(Malformed(self._line, "JSON value is not an object", line[:EXCERPT]))
-            return
-        self._dispatch(obj, line, events)
+    def _end_of_input(self, events: list[Event]) -> None:
+        self._end_messages(events)
+        for tool_id, tool in self._tools.items():
+            events.append(ToolAbandoned(0, tool_id, tool.name))
+        self._tools.clear()
 
     def _dispatch(self, obj: dict[str, Any], line: str, events: list[Event]) -> None:
         kind = obj.get("type")
@@ -272,31 +126,34 @@ class StreamParser:
         if handler is not None:
             try:
                 handler(self, obj, events)
-            except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
                 # A known type with an unexpected shape: report it, never raise.
                 events.append(Malformed(self._line, f"unexpected shape: {exc}", line[:EXCERPT]))
 
     # ------------------------------------------------------------------ tools
 
     def _start_tool(
-        self, tool_id: str, name: str, parent: str | None, tool_input: Any, events: list[Event]
-    ) -> _Tool | None:
-        if tool_id in self._tools or not isinstance(tool_id, str):
-            return self._tools.get(tool_id)
+        self, tool_id: str, name: Any, parent: str | None, tool_input: Any, events: list[Event]
+    ) -> None:
+        if tool_id in self._tools:
+            return
         tool = _Tool(name if isinstance(name, str) else "", parent, self.clock())
-        if tool_id in self._backgrounded:
+        if tool_id in self._announced:
             tool.background = True
+            tool.task = self._announced.pop(tool_id)
         self._tools[tool_id] = tool
-        self._order.append(tool_id)
         events.append(ToolStarted(self._line, tool_id, tool.name, parent, tool_input))
-        return tool
 
     def _input_ready(self, tool_id: str, tool_input: Any, events: list[Event]) -> None:
         tool = self._tools.get(tool_id)
         if tool is None or tool.input_ready:
             return
         tool.input_ready = True
-        if isinstance(tool_input, dict) and tool_input.get("run_in_background") is True:
+        if (
+            self._notifies
+            and isinstance(tool_input, dict)
+            and tool_input.get("run_in_background") is True
+        ):
             tool.background = True
         events.append(ToolInputReady(self._line, tool_id, tool.name, tool_input))
 
@@ -307,26 +164,53 @@ class StreamParser:
         if tool is None:
             events.append(ToolFinished(self._line, tool_id, "", parent, is_error, None, preview))
             return
-        self._order.remove(tool_id)
+        if tool.task is not None:
+            self._tasks.pop(tool.task, None)
+        self._end_thread(tool_id, events)  # a subagent's unfinished message
         duration = round(max(0.0, self.clock() - tool.started_at), 6)
         events.append(
             ToolFinished(self._line, tool_id, tool.name, tool.parent, is_error, duration, preview)
         )
+
+    def _finish_background(
+        self, tool_id: str, status: Any, summary: Any, events: list[Event]
+    ) -> None:
+        tool = self._tools.get(tool_id)
+        if tool is None or not tool.background:
+            return  # a foreground task (its tool_result ends it), or already finished
+        if not tool.returned:
+            self._early.add(tool_id)  # swallow the immediate result still to come
+        detail = summary if summary is not None else status
+        self._finish_tool(tool_id, status != "completed", preview(detail), None, events)
 
     # ------------------------------------------------------------------ message kinds
 
     def _system(self, obj: dict[str, Any], events: list[Event]) -> None:
         subtype = obj.get("subtype")
         if subtype == "init":
+            version = obj.get("claude_code_version")
+            match = _VERSION.match(version) if isinstance(version, str) else None
+            self._notifies = match is None or (int(match[1]), int(match[2])) >= (2, 1)
             events.append(
-                SessionStarted(self._line, obj.get("session_id"), obj.get("model"), obj.get("cwd"))
+                SessionStarted(
+                    self._line,
+                    as_str(obj.get("session_id")),
+                    as_str(obj.get("model")),
+                    as_str(obj.get("cwd")),
+                )
             )
         elif subtype == "task_started":
             tool_id = obj.get("tool_use_id")
             if isinstance(tool_id, str) and obj.get("is_backgrounded") is True:
-                self._backgrounded.add(tool_id)
-                if tool_id in self._tools:
-                    self._tools[tool_id].background = True
+                task_id = as_str(obj.get("task_id"))
+                if task_id is not None:
+                    self._tasks[task_id] = tool_id
+                tool = self._tools.get(tool_id)
+                if tool is None:
+                    self._announced[tool_id] = task_id
+                else:
+                    tool.background = True
+                    tool.task = task_id
         elif subtype == "task_progress":
             tool_id = obj.get("tool_use_id")
             tool = self._tools.get(tool_id) if isinstance(tool_id, str) else None
@@ -335,26 +219,66 @@ class StreamParser:
                 events.append(ToolProgress(self._line, tool_id, elapsed))
         elif subtype == "task_notification":
             tool_id = obj.get("tool_use_id")
-            if isinstance(tool_id, str) and tool_id in self._backgrounded:
-                self._backgrounded.discard(tool_id)
-                status = obj.get("status")
-                summary = obj.get("summary")
-                self._finish_tool(
-                    tool_id,
-                    status != "completed",
-                    _preview(summary if summary is not None else status),
+            if isinstance(tool_id, str):
+                self._finish_background(tool_id, obj.get("status"), obj.get("summary"), events)
+        elif subtype == "task_updated":
+            # A task stopped (TaskStop, a kill) may end with this and no notification.
+            patch = obj.get("patch")
+            status = patch.get("status") if isinstance(patch, dict) else None
+            task_id = obj.get("task_id")
+            if status in _FINAL_TASK_STATUSES and isinstance(task_id, str):
+                tool_id = self._tasks.get(task_id)
+                if tool_id is not None:
+                    self._finish_background(tool_id, status, None, events)
+        elif subtype == "api_retry":
+            error = obj.get("error")
+            message = error if isinstance(error, str) and error else "API error"
+            status = as_int(obj.get("error_status"))
+            if status is not None:
+                message = f"{message} (HTTP {status})"
+            delay = as_number(obj.get("retry_delay_ms"))
+            events.append(
+                Waiting(
+                    self._line,
+                    "api_retry",
+                    preview(message),
+                    round(delay / 1000, 3) if delay is not None and delay >= 0 else None,
                     None,
-                    events,
+                    as_int(obj.get("attempt")),
+                    as_int(obj.get("max_retries")),
                 )
-        elif subtype in ("api_retry", "api_error"):
+            )
+        elif subtype == "api_error":
             message = obj.get("error") or obj.get("message") or subtype
-            events.append(ApiError(self._line, _preview(message), subtype == "api_retry"))
+            events.append(ApiError(self._line, preview(message), False))
+
+    def _rate_limit(self, obj: dict[str, Any], events: list[Event]) -> None:
+        info = obj.get("rate_limit_info")
+        if not isinstance(info, dict):
+            return
+        status = info.get("status")
+        if status in ("allowed", "allowed_warning"):
+            return  # sent with requests that go through: news, not a wait
+        kind = info.get("rateLimitType")
+        limit = f"{kind} limit" if isinstance(kind, str) and kind else "rate limit"
+        message = f"{limit}: {status if isinstance(status, str) else 'limited'}"
+        events.append(
+            Waiting(
+                self._line,
+                "rate_limit",
+                preview(message),
+                None,
+                as_number(info.get("resetsAt")),
+                None,
+                None,
+            )
+        )
 
     def _assistant(self, obj: dict[str, Any], events: list[Event]) -> None:
         message = obj.get("message")
         if not isinstance(message, dict):
             return
-        parent = obj.get("parent_tool_use_id")
+        parent = as_str(obj.get("parent_tool_use_id"))
         content = message.get("content")
         if not isinstance(content, list):
             return
@@ -377,23 +301,7 @@ class StreamParser:
                 if isinstance(message_id, str) and self._already_streamed(parent, message_id, text):
                     continue
                 events.append(Text(self._line, text, parent))
-
-    def _already_streamed(self, parent: str | None, message_id: str, text: str) -> bool:
-        """Whether partial deltas of this message already delivered this text block."""
-        streamed = self._streamed_text.get(message_id)
-        if streamed and text in streamed:
-            streamed.remove(text)
-            return True
-        for (owner, message, _), block in self._blocks.items():
-            if (
-                owner == parent
-                and message == message_id
-                and block[0] == "text"
-                and "".join(block[2]) == text
-            ):
-                block[2] = ["\x00delivered"]  # the snapshot came first: deliver once
-                return True
-        return False
+                events.append(TextEnd(self._line, parent))
 
     def _user(self, obj: dict[str, Any], events: list[Event]) -> None:
         message = obj.get("message")
@@ -402,7 +310,7 @@ class StreamParser:
         content = message.get("content")
         if not isinstance(content, list):
             return
-        parent = obj.get("parent_tool_use_id")
+        parent = as_str(obj.get("parent_tool_use_id"))
         for block in content:
             if not isinstance(block, dict) or block.get("type") != "tool_result":
                 continue
@@ -410,12 +318,14 @@ class StreamParser:
             if not isinstance(tool_id, str):
                 continue
             tool = self._tools.get(tool_id)
-            if tool is not None and (tool.background or tool_id in self._backgrounded):
-                # The call returned at once; the work finishes with its task notification.
-                self._backgrounded.add(tool_id)
+            if tool is not None and tool.background:
+                tool.returned = True  # the call returned at once; its notification ends it
+                continue
+            if tool is None and tool_id in self._early:
+                self._early.discard(tool_id)
                 continue
             self._finish_tool(
-                tool_id, block.get("is_error") is True, _preview(block.get("content")), parent,
+                tool_id, block.get("is_error") is True, preview(block.get("content")), parent,
                 events,
             )  # fmt: skip
 
@@ -430,95 +340,23 @@ class StreamParser:
                 self._line,
                 subtype,
                 is_error,
-                obj.get("duration_ms") if isinstance(obj.get("duration_ms"), int) else None,
-                cost if isinstance(cost, (int, float)) else None,
-                obj.get("num_turns") if isinstance(obj.get("num_turns"), int) else None,
+                as_int(obj.get("duration_ms")),
+                as_number(cost),
+                as_int(obj.get("num_turns")),
                 usage if isinstance(usage, dict) else None,
             )
         )
 
     def _tool_progress(self, obj: dict[str, Any], events: list[Event]) -> None:
         tool_id = obj.get("tool_use_id")
-        if not isinstance(tool_id, str):
-            return
-        elapsed = obj.get("elapsed_time_seconds")
-        events.append(
-            ToolProgress(
-                self._line, tool_id, elapsed if isinstance(elapsed, (int, float)) else None
-            )
-        )
+        if isinstance(tool_id, str):
+            elapsed = as_number(obj.get("elapsed_time_seconds"))
+            events.append(ToolProgress(self._line, tool_id, elapsed))
 
     def _stream_event(self, obj: dict[str, Any], events: list[Event]) -> None:
         event = obj.get("event")
         if isinstance(event, dict):
-            self._api_event(event, obj.get("parent_tool_use_id"), events)
-
-    # ------------------------------------------------------------------ API events
-
-    def _api_event(self, event: dict[str, Any], parent: str | None, events: list[Event]) -> None:
-        kind = event.get("type")
-        if kind == "content_block_delta":
-            key = (parent, self._current_message.get(parent, ""), event.get("index"))
-            block = self._blocks.get(key)  # type: ignore[arg-type]
-            delta = event.get("delta")
-            if block is None or not isinstance(delta, dict):
-                return
-            if delta.get("type") == "input_json_delta" and block[0] == "tool_use":
-                partial = delta.get("partial_json")
-                if isinstance(partial, str):
-                    block[2].append(partial)
-            elif delta.get("type") == "text_delta" and block[0] == "text":
-                text = delta.get("text")
-                if isinstance(text, str) and text:
-                    block[2].append(text)
-                    events.append(Text(self._line, text, parent))
-        elif kind == "content_block_start":
-            block = event.get("content_block")
-            index = event.get("index")
-            if not isinstance(block, dict) or not isinstance(index, int):
-                return
-            message_id = self._current_message.setdefault(parent, f"anonymous-{self._line}")
-            kind = block.get("type")
-            if kind == "tool_use":
-                tool_id = block.get("id")
-                if isinstance(tool_id, str):
-                    self._blocks[(parent, message_id, index)] = ["tool_use", tool_id, []]
-                    self._start_tool(tool_id, block.get("name", ""), parent, {}, events)
-            elif kind == "text":
-                initial = block.get("text")
-                parts = [initial] if isinstance(initial, str) and initial else []
-                self._blocks[(parent, message_id, index)] = ["text", None, parts]
-                if parts:
-                    events.append(Text(self._line, initial, parent))  # type: ignore[arg-type]
-        elif kind == "content_block_stop":
-            message_id = self._current_message.get(parent, "")
-            block = self._blocks.pop((parent, message_id, event.get("index")), None)  # type: ignore[arg-type]
-            if block is None:
-                return
-            if block[0] == "tool_use":
-                raw = "".join(block[2])
-                try:
-                    tool_input = _loads(raw) if raw.strip() else {}
-                except ValueError:
-                    tool_input = raw  # cut short (e.g. max_tokens): keep what arrived
-                self._input_ready(block[1], tool_input, events)
-            elif block[0] == "text" and block[2]:
-                self._streamed_text.setdefault(message_id, []).append("".join(block[2]))
-        elif kind == "message_start":
-            message = event.get("message")
-            new_id = message.get("id") if isinstance(message, dict) else None
-            self._current_message[parent] = (
-                new_id if isinstance(new_id, str) else f"anonymous-{self._line}"
-            )
-        elif kind == "message_stop":
-            ended = self._current_message.pop(parent, None)
-            if ended is not None:
-                for key in [k for k in self._blocks if k[0] == parent and k[1] == ended]:
-                    del self._blocks[key]
-        elif kind == "error":
-            error = event.get("error")
-            message = error.get("message") if isinstance(error, dict) else error
-            events.append(ApiError(self._line, _preview(message or "error"), False))
+            self._api_event(event, as_str(obj.get("parent_tool_use_id")), events)
 
     def _raw_api_event(self, obj: dict[str, Any], events: list[Event]) -> None:
         self._api_event(obj, None, events)
@@ -535,7 +373,7 @@ _HANDLERS: dict[str, Callable[[StreamParser, dict[str, Any], list[Event]], None]
     "result": StreamParser._result,
     "stream_event": StreamParser._stream_event,
     "tool_progress": StreamParser._tool_progress,
-    "rate_limit_event": _ignore,
+    "rate_limit_event": StreamParser._rate_limit,
     # Raw Messages API events (also what SSE data lines carry).
     "message_start": StreamParser._raw_api_event,
     "content_block_start": StreamParser._raw_api_event,
