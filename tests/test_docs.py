@@ -60,10 +60,17 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
         ["--plan", "plan.md", "init"],
         "",
     ),
-    ("status", "The whole status with a summary.", ["--plan", "plan.md", "status"], ""),
+    (
+        "status",
+        "The summary, the current phase, the tasks in progress and failed, the last run: under "
+        "2 KB at any plan size (see [Output budgets](#output-budgets)); `--tasks` adds every "
+        "task and run.",
+        ["--plan", "plan.md", "status"],
+        "",
+    ),
     (
         "next",
-        "What to do next, and why the rest waits. Read-only.",
+        "Up to N ready tasks, each with a reason, and how many others wait, by reason. Read-only.",
         ["--plan", "plan.md", "next", "3"],
         "",
     ),
@@ -98,9 +105,21 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
         "",
     ),
     (
+        "next --why",
+        "Every waiting task with all its reasons.",
+        ["--plan", "plan.md", "next", "--why"],
+        "",
+    ),
+    (
         "mark-failed",
         "Record a failure; `--error` is required.",
         ["--plan", "plan.md", "mark-failed", "1.3", "--error", "loader tests fail"],
+        "",
+    ),
+    (
+        "status (later)",
+        "Tasks in progress with their owner, failed ones with their error (shortened).",
+        ["--plan", "plan.md", "status"],
         "",
     ),
     (
