@@ -193,6 +193,13 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
         "",
     ),
     (
+        "mcp --list-tools",
+        "`statuskit mcp` serves the plan's operations as tools to MCP clients over stdio "
+        "(extra `statuskit[mcp]`; see [howto/mcp.md](howto/mcp.md)); `--list-tools` prints them.",
+        ["mcp", "--list-tools"],
+        "",
+    ),
+    (
         "stream",
         "Print the events of an agent's stream-json output (a file, or `-` for stdin), "
         "one JSON record per event with `--json`; see [stream.md](stream.md).",
