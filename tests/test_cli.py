@@ -74,7 +74,7 @@ class TestOldScenarios:
 
     def test_init_and_status(self, project: Path) -> None:
         """init wrote the status; status reports every field."""
-        doc = ok(sk(project, "status"))
+        doc = ok(sk(project, "status", "--tasks"))
         assert doc["planPath"] == "plan.md"
         assert doc["planName"] == "Plan: CLI scenarios"
         assert doc["summary"]["totalTasks"] == 5
@@ -101,7 +101,7 @@ class TestOldScenarios:
         assert doc["summary"]["blocked"] is True
         doc = ok(sk(project, "mark-skipped", "2.1", "--reason", "not needed"))
         assert doc["task"]["skipReason"] == "not needed"
-        doc = ok(sk(project, "next", "3"))
+        doc = ok(sk(project, "next", "3", "--why"))
         assert doc["ready"] == []  # 1.3 failed: phase 1 unfinished
         assert {w["id"] for w in doc["waiting"]} == {"2.2"}
         text = sk(project, "progress", "--text")
