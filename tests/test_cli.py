@@ -77,7 +77,7 @@ class TestOldScenarios:
 
     def test_init_and_status(self, project: Path) -> None:
         """init wrote the status; status reports every field."""
-        doc = ok(sk(project, "status"))
+        doc = ok(sk(project, "status", "--tasks"))
         assert doc["planPath"] == "plan.md"
         assert doc["planName"] == "Plan: CLI scenarios"
         assert doc["summary"]["totalTasks"] == 5
@@ -104,7 +104,7 @@ class TestOldScenarios:
         assert doc["summary"]["blocked"] is True
         doc = ok(sk(project, "mark-skipped", "2.1", "--reason", "not needed"))
         assert doc["task"]["skipReason"] == "not needed"
-        doc = ok(sk(project, "next", "3"))
+        doc = ok(sk(project, "next", "3", "--why"))
         assert doc["ready"] == []  # 1.3 failed: phase 1 unfinished
         assert {w["id"] for w in doc["waiting"]} == {"2.2"}
         text = sk(project, "progress", "--text")
@@ -571,7 +571,7 @@ class TestStrictOutput:
         result = sk(project, "mark-complete", "1.1", "--notes", notes)
         assert len(result.stdout.splitlines()) == 1
         assert ok(result)["task"]["notes"] == notes
-        status = sk(project, "status")
+        status = sk(project, "status", "--tasks")
         assert len(status.stdout.splitlines()) == 1
         assert ok(status)["tasks"][0]["notes"] == notes
 
@@ -639,7 +639,7 @@ class TestStrictOutputFromFile:
         doc = json.loads(path.read_text())
         doc["tasks"][0]["cost"] = 1.5
         path.write_text(json.dumps(doc).replace("1.5", "NaN"))
-        for argv in (["status"], ["mark-complete", "1.1"]):
+        for argv in (["status", "--tasks"], ["mark-complete", "1.1"]):
             result = sk(project, *argv)
             assert len(result.stdout.splitlines()) == 1
             json.loads(result.stdout, parse_constant=pytest.fail)
