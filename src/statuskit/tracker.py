@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
-from statuskit.errors import CorruptStatus, PlanMismatch, StatusMissing
-from statuskit.ids import findings_file_name
+from statuskit.errors import CorruptStatus, DuplicateTaskIds, PlanMismatch, StatusMissing
+from statuskit.ids import duplicate_ids, findings_file_name
 from statuskit.model import PlanStatus, Run, Summary, Task
 from statuskit.store.base import Change, Restorable, StatusStore
 from statuskit.transitions import Op, apply_batch, find_run
@@ -131,11 +131,28 @@ class Tracker:
             raise PlanMismatch(self.plan_path, status.plan_path or "", self.store.location)
         return status
 
+    def _writable(self, status: PlanStatus) -> PlanStatus:
+        # A status in which one id names two tasks is ambiguous: an operation by id would
+        # silently pick one of them. Every backend gets the same refusal, inside the update.
+        duplicates = duplicate_ids(task.id for task in status.tasks)
+        if duplicates:
+            raise DuplicateTaskIds(duplicates, self.store.location)
+        return self._check(status)
+
     def _run(
-        self, step: Callable[[PlanStatus], tuple[PlanStatus, R]], *, dry_run: bool
+        self,
+        step: Callable[[PlanStatus], tuple[PlanStatus, R]],
+        *,
+        dry_run: bool,
+        repairing: bool = False,
     ) -> tuple[PlanStatus, R, bool]:
-        """Apply ``step`` through ``update`` (or to a read, for a dry run)."""
-        checked = _Step(lambda current: step(self._check(current)))
+        """Apply ``step`` through ``update`` (or to a read, for a dry run).
+
+        The status is checked first: it must belong to the tracker's plan and, unless
+        ``repairing`` (repair changes no task and reports duplicates), hold each id once.
+        """
+        check = self._check if repairing else self._writable
+        checked = _Step(lambda current: step(check(current)))
         if dry_run:
             current = self.store.read()
             result = checked(current)
@@ -329,7 +346,8 @@ class Tracker:
 
         With ``dry_run`` nothing is written and the location it would go to is returned.
         """
-        self.status().task(task_id)  # TaskNotFound before anything is written
+        # TaskNotFound, another plan, duplicate ids: all before anything is written.
+        self._writable(self.store.read()).task(task_id)
         if dry_run:
             return self.store.findings_location(task_id)
         location = self.store.write_findings(task_id, text)
@@ -397,7 +415,7 @@ class Tracker:
             except (CorruptStatus, StatusMissing):
                 return self.store.restore(now=now, rebuild=rebuild, dry_run=dry_run)
         status, fixed, changed = self._run(
-            lambda current: repair(current, now=now), dry_run=dry_run
+            lambda current: repair(current, now=now), dry_run=dry_run, repairing=True
         )
         remaining = tuple(problem for problem in validate(status) if not problem.fixable)
         if not changed:

@@ -14,13 +14,16 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from statuskit.cli._args import add_plan_options
 from statuskit.cli._context import Context
 from statuskit.cli._errors import CliError, error_document, translate
-from statuskit.cli._output import OutputFailed, emit, emit_text
+from statuskit.cli._output import OutputFailed, emit, emit_text, flush
 from statuskit.cli._table import COMMANDS, Command, by_name
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 __all__ = ["build_parser", "main"]
 
@@ -53,6 +56,13 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise CliError("usage", message, f"see `{self.prog} --help`")
+
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
+        """Help on stdout through the guarded writer (argparse ignores write errors)."""
+        if file is None:
+            emit_text(self.format_help())
+        else:
+            super().print_help(file)
 
 
 _EPILOG = (
@@ -108,7 +118,39 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _not_text(argv: list[str]) -> CliError | None:
+    """A usage error for the first argument that is not UTF-8 text, naming it.
+
+    The operating system hands over bytes; Python keeps undecodable ones as lone surrogates,
+    which cannot be written into a status or printed as JSON. Caught here, before anything
+    runs, the error can say which argument and which byte (not a position in some file).
+    """
+    for index, arg in enumerate(argv):
+        at = next((i for i, char in enumerate(arg) if "\ud800" <= char <= "\udfff"), None)
+        if at is None:
+            continue
+        offset = len(arg[:at].encode("utf-8", "surrogateescape"))
+        code = ord(arg[at])
+        byte = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "a lone surrogate"
+        if arg.startswith("--") and "=" in arg:
+            name = arg.split("=", 1)[0]
+        elif index > 0 and argv[index - 1].startswith("-") and argv[index - 1] != "--":
+            name = argv[index - 1]
+        else:
+            name = f"argument {index + 1}"
+        return CliError(
+            "usage",
+            f"{name} is not valid UTF-8 text ({byte} at offset {offset}); nothing was done",
+            "statuskit's arguments, file names included, must be UTF-8: they are written into JSON",
+            argument=index + 1,
+        )
+    return None
+
+
 def _dispatch(args_list: list[str]) -> int:
+    problem = _not_text(args_list)
+    if problem is not None:
+        raise problem
     # Guess the command from argv (a value such as `--plan init` can look like one); if the
     # parse says otherwise, parse again with the right command's arguments.
     only = next((arg for arg in args_list if by_name(arg) is not None), None)
@@ -133,14 +175,23 @@ def _dispatch(args_list: list[str]) -> int:
     ctx = Context(args)
     try:
         result = handler(ctx, args)
+        location = ctx.location()
     finally:
         ctx.close()
-    if isinstance(result, int):
-        return result  # a command that printed its own output (stream)
-    if isinstance(result, str):
-        emit_text(result)
-        return 0
-    emit(result)
+    try:
+        if isinstance(result, int):
+            flush()  # a command that printed its own output (stream): did it all get out?
+            return result
+        if isinstance(result, str):
+            emit_text(result)
+            return 0
+        if command.mutating and location is not None and result.get("ok"):
+            # Every change says which status it changed (two plans may share a name).
+            result.setdefault("store", location)
+        emit(result)
+    except OutputFailed as exc:
+        exc.mutating = command.mutating
+        raise
     return 0
 
 
@@ -168,13 +219,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (the console script exits with it)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _dispatch(args_list)
-    except SystemExit as exc:  # --help and argparse's own exits
-        return exc.code if isinstance(exc.code, int) else 0
+        try:
+            return _dispatch(args_list)
+        except SystemExit as exc:  # --help and argparse's own exits
+            flush()
+            return exc.code if isinstance(exc.code, int) else 0
     except OutputFailed as exc:
+        done: dict[bool | None, str] = {
+            True: ", and any change it made is stored",
+            False: " and changed nothing",
+        }
         _stderr(
-            f"statuskit: could not write the result to stdout ({exc}); the command itself "
-            "ran, and any change it made is stored"
+            f"statuskit: could not write the result to stdout ({exc}); the command ran"
+            + done.get(exc.mutating, "")
         )
         return CliError("io_error", "").exit_code
     except BaseException as exc:
