@@ -156,6 +156,46 @@ class TestHolder:
         assert holder_state("alice", now) == "unknown"
 
 
+class TestDeadHolders:
+    """A run releases only what a dead orchestrator on this host (or itself) held."""
+
+    def test_only_dead_holders_are_released(self, tmp_path: Path) -> None:
+        """Live holder, dead holder, another host, a person, and this run's own leftovers."""
+        from statuskit import MemoryStore, Tracker
+        from statuskit.orchestrator import Orchestrator, PlainView, RunConfig, ViewState
+
+        plan = "# P\n\n## Phase 1: W\n\n" + "".join(f"- [ ] 1.{i} T{i}\n" for i in range(1, 6))
+        store = MemoryStore(status_from_plan(parse_plan(plan), now=utc_now()))
+        tracker = Tracker(store)
+        gone = subprocess.Popen([PY, "-c", "pass"])
+        gone.wait()
+        live = subprocess.Popen([PY, "-c", "import time; time.sleep(60)"])
+        config = RunConfig(cli=("statuskit",), log_dir=str(tmp_path))
+        try:
+            owners = {
+                "1.1": holder_name(live.pid),
+                "1.2": holder_name(gone.pid),
+                "1.3": holder_name(gone.pid, "another-host"),
+                "1.4": "alice",
+                "1.5": config.owner,
+            }
+            for task_id, owner in owners.items():
+                tracker.start(task_id, owner=owner)
+            view = PlainView(ViewState(), out=open(os.devnull, "w"))  # noqa: SIM115
+            released = Orchestrator(config, view, store)._release_dead()
+        finally:
+            live.kill()
+            live.wait()
+            view.out.close()
+        assert sorted(released) == ["1.2", "1.5"]
+        status = store.read()
+        states = {t.id: (t.status, t.owner) for t in status.tasks}
+        assert states["1.2"] == (TaskState.PENDING, None)
+        assert states["1.5"] == (TaskState.PENDING, None)
+        for task_id in ("1.1", "1.3", "1.4"):
+            assert states[task_id] == (TaskState.IN_PROGRESS, owners[task_id])
+
+
 class TestLogs:
     """Session logs are capped and rotated; old runs' logs are pruned."""
 

@@ -1,6 +1,6 @@
 """The orchestrator tests' kit: fake ``claude`` executables, real processes, waiting on conditions.
 
-``fake_claude.py`` is the fake; :func:`fake_claude` puts a ``claude`` wrapper that runs it on a
+``replay.py`` is the fake; :func:`fake_claude` puts a ``claude`` wrapper that runs it on a
 ``PATH`` of the test's own. Everything here starts real processes and checks, after each test,
 that none of the processes the test started is left running (:func:`no_leftovers`).
 """
@@ -22,7 +22,7 @@ from ..clihelp import SRC, Result
 from ..helpers import corpus_dir
 from ..procs import become_subreaper, descendants, leftovers
 
-FAKE = Path(__file__).resolve().parent / "fake_claude.py"
+FAKE = Path(__file__).resolve().parent / "replay.py"
 FAST = {"STATUSKIT_SIM_DELAY": "0.005"}
 
 SMALL_PLAN = """\

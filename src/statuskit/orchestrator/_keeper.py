@@ -79,10 +79,35 @@ def descendants() -> list[int]:
     return found
 
 
+class _Waiter:
+    """Waits for SIGCHLD or a stop signal: ``sigtimedwait`` where there is one, else handlers."""
+
+    def __init__(self) -> None:
+        self.timed = hasattr(signal, "sigtimedwait")  # not on macOS
+        self.pending: int | None = None
+        if self.timed:
+            signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHED)
+        else:
+            for signum in _STOP:
+                signal.signal(signum, self._note)
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.pending = signum
+
+    def wait(self, timeout: float) -> int | None:
+        if self.timed:
+            info = signal.sigtimedwait(_WATCHED, timeout)
+            return None if info is None else info.si_signo
+        time.sleep(min(timeout, 0.05))
+        signum, self.pending = self.pending, None
+        return signum
+
+
 class Keeper:
     """One agent session: start, report, reap, and end it completely."""
 
     def __init__(self, status_fd: int, grace: float, parent: int) -> None:
+        self.waiter = _Waiter()
         self.status_fd = status_fd
         self.grace = grace
         self.parent = parent
@@ -103,7 +128,7 @@ class Keeper:
                 argv,
                 os.environ,
                 setsid=True,  # its own group: killpg reaches it even without a subreaper
-                setsigmask=(),  # the keeper blocks signals; the agent must not inherit that
+                setsigmask=(),  # the keeper may block signals; the agent must not inherit that
                 setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),  # Python ignores them; undo it
             )
         except OSError as exc:
@@ -150,9 +175,9 @@ class Keeper:
                     os.kill(pid, signum)
 
     def wait_signal(self, timeout: float) -> int | None:
-        info = signal.sigtimedwait(_WATCHED, timeout)
+        signum = self.waiter.wait(timeout)
         self.reap()
-        return None if info is None else info.si_signo
+        return signum
 
     def watch(self) -> None:
         """Wait until told to stop, or until the agent and its descendants are all gone."""
@@ -179,7 +204,6 @@ class Keeper:
 
 def main(argv: list[str]) -> int:
     """``STATUS_FD GRACE PARENT_PID -- ARGV...``; see the module docstring."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHED)
     status_fd, grace, parent = int(argv[0]), float(argv[1]), int(argv[2])
     os.set_inheritable(status_fd, False)  # the agent must not hold it: its end means "done"
     command = argv[4:]

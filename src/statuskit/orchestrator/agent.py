@@ -188,16 +188,18 @@ class AgentSession:
 
     def _await_start(self, argv: Sequence[str]) -> None:
         """Wait for the keeper's first word: the agent runs, or why it cannot."""
-        deadline = time.monotonic() + min(_START_WAIT, max(self.timeout, 1.0))
-        while self.agent_pid is None and time.monotonic() < deadline:
+        deadline = time.monotonic() + _START_WAIT
+        while self.agent_pid is None:
             self.pump(0.05)
             if self._error is not None:
                 code, text = self._error
                 self.close()
                 raise AgentMissing(_start_error(argv, code, text))
-            if self._status not in self._open and self.agent_pid is None:
-                self.close()
-                raise AgentMissing(f"cannot start agent {argv[0]!r}: its keeper failed")
+            if self.agent_pid is None and (
+                self._status not in self._open or time.monotonic() > deadline
+            ):
+                self.close(hurry=True)
+                raise AgentMissing(f"cannot start agent {argv[0]!r}: its keeper did not start it")
 
     def _on_status(self, data: bytes) -> None:
         self._status_buffer += data
@@ -327,11 +329,11 @@ class AgentSession:
                 # What still holds the output escaped the keeper: stop reading, never hang.
                 self._drop_output()
             return
-        if keeper_gone and self.exit_code is None:
+        if keeper_gone and self.exit_code is None and self._error is None:
             self._kill_keeper()  # the keeper died (OOM killer?): the agent must not outlive it
             self.end("its keeper process died")
         elif self.agent_pid is None:
-            return
+            return  # still starting: bounded by _await_start, not by the session's clocks
         elif self.remaining <= 0:
             self.timed_out = True
             self.end(f"timeout after {self.timeout:g}s")

@@ -254,15 +254,16 @@ class Orchestrator:
         state.owner, state.cwd = config.owner, os.path.abspath(config.cwd)
         first = self.tracker.status()
         before = {t.id for t in first.tasks if t.status is TaskState.COMPLETED}
-        run = self.tracker.start_run()
-        state.run_id = run.run_id
-        prune_runs(self.log_dir, config.keep_runs, keep=run.run_id)
-        watcher = StatusWatcher(self.store, self._refresh).start()
-        self.view.start()
         sessions: list[int] = [0]
         outcome, why, failure = "blocked", "", None
+        watcher: StatusWatcher | None = None
         with self._signals():
+            run = self.tracker.start_run()
+            state.run_id = run.run_id
             try:
+                prune_runs(self.log_dir, config.keep_runs, keep=run.run_id)
+                watcher = StatusWatcher(self.store, self._refresh).start()
+                self.view.start()
                 outcome = self._loop(sessions)
             except AgentMissing as exc:
                 outcome, why = "agent_missing", str(exc)
@@ -274,7 +275,8 @@ class Orchestrator:
                 raise
             finally:
                 result = self._wind_down(run.run_id, before, outcome, why, failure, sessions[0])
-                watcher.stop()
+                if watcher is not None:
+                    watcher.stop()
                 self.view.stop()
         return result
 
