@@ -47,18 +47,17 @@ from statuskit import (
     is_complete,
     utc_now,
 )
-from statuskit.orchestrator.agent import AgentMissing, AgentSession, SessionEnd
+from statuskit.orchestrator.agent import AgentMissing, AgentSession
 from statuskit.orchestrator.command import DEFAULT_AGENT, agent_argv
 from statuskit.orchestrator.holder import holder_name, holder_state
 from statuskit.orchestrator.logs import DEFAULT_KEEP_RUNS, DEFAULT_LOG_CAP, prune_runs
 from statuskit.orchestrator.prompt import build_prompt
 from statuskit.orchestrator.ui import View
+from statuskit.orchestrator.verdicts import NO_REPORT, session_reason, verdict
 from statuskit.orchestrator.watch import StatusWatcher
 
 __all__ = ["NO_REPORT", "Orchestrator", "RunConfig", "RunResult"]
 
-#: The start of the error of a task the agent did not report.
-NO_REPORT = "agent ended without reporting the task"
 _STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
@@ -127,31 +126,6 @@ class RunResult:
     def failed(self) -> tuple[str, ...]:
         """Ids of tasks that are failed at the end."""
         return tuple(t.id for t in self.status.tasks if t.status is TaskState.FAILED)
-
-
-def _reason(end: SessionEnd, timeout: float) -> str:
-    """Why a session's unreported tasks failed: the session's end, in a few words."""
-    if end.timed_out:
-        detail = f"ended at the {timeout:g}s timeout"
-    elif end.result is not None and end.result.is_error:
-        detail = f"result {end.result.subtype}"
-    elif end.result is None and (end.exit_code or 0) >= 0 and end.exit_code is not None:
-        detail = "no result line" + (f", exit code {end.exit_code}" if end.exit_code else "")
-    elif end.exit_code is not None and end.exit_code < 0:
-        try:
-            name = signal.Signals(-end.exit_code).name
-        except ValueError:
-            name = f"signal {-end.exit_code}"
-        detail = f"killed by {name}"
-    elif end.exit_code:
-        detail = f"exit code {end.exit_code}"
-    elif end.exit_code is None:
-        detail = "its exit is unknown"
-    else:
-        detail = "it exited normally"
-    if end.ended_by and not end.timed_out:
-        detail += f"; {end.ended_by}"
-    return f"{NO_REPORT} ({detail})"
 
 
 class Orchestrator:
@@ -394,7 +368,9 @@ class Orchestrator:
             self.view.state.end_session()
         if self._stop is not None:
             return  # released by the wind-down, not failed: the stop was not the task's fault
-        failed = self._settle(ids, {config.owner}, TaskState.FAILED, _reason(end, config.timeout))
+        failed = self._settle(
+            ids, {config.owner}, TaskState.FAILED, session_reason(end, config.timeout)
+        )
         if not failed and (end.ended_by or end.exit_code):
             how = end.ended_by or f"exit code {end.exit_code}"
             self.view.message(f"session {number} ended ({how}) after reporting its tasks")
@@ -456,10 +432,10 @@ class Orchestrator:
                 )
             )
         final = attempt(self.store.read) or final
-        verdict = _verdict(outcome, why, final, sessions, released, self.config.retries)
+        said = verdict(outcome, why, final, sessions, released, self.config.retries)
         if released:
             self.view.message(f"released {', '.join(released)} ({why}): pending again")
-        self.view.finish(outcome, verdict)
+        self.view.finish(outcome, said)
         if problems and failure is None:
             raise problems[0]
         return RunResult(
@@ -468,36 +444,7 @@ class Orchestrator:
             sessions,
             final if final is not None else PlanStatus(tasks=()),
             self.log_dir,
-            verdict,
+            said,
             tuple(released),
             self._stop,
         )
-
-
-def _verdict(
-    outcome: str,
-    why: str,
-    status: PlanStatus | None,
-    sessions: int,
-    released: Sequence[str],
-    retries: int,
-) -> str:
-    """The one line that says how the run ended."""
-    if status is None:
-        return why or outcome
-    summary = status.summary
-    counts = f"{summary.done}/{summary.total} done in {sessions} session{'s' * (sessions != 1)}"
-    if outcome == "complete":
-        return counts
-    if outcome == "blocked":
-        failed = [t for t in status.tasks if t.status is TaskState.FAILED]
-        if failed:
-            first = failed[0]
-            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-            tries = f"retried {first.retry_count} of {retries} times"
-            return f"{first.id} failed, {tries}{more}: {first.error or '?'}; {counts}"
-        return f"no task can start; {counts}"
-    if outcome == "out_of_iterations":
-        return f"stopped after {sessions} sessions with work left; {counts}"
-    back = f"; {', '.join(released)} pending again" if released else ""
-    return f"{why}{back}; {counts}"

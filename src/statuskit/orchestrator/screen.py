@@ -284,22 +284,29 @@ class RichView:
             rows = [Text("no tool activity yet", style="dim")]
         shown = rows[-slots:]
         lines += shown + [Text("")] * (slots - len(shown))
+        if state.verdict is not None:
+            lines += self._verdict(width)
+            return lines
         lines.append(self._heartbeat(width, now))
         message = Text("> ", style="dim")
         message.append(state.agent_message[-(width * 2) :] if state.agent_message else "")
         lines.append(_fit(message, "", width))
         return lines
 
+    def _verdict(self, width: int) -> list[Text]:
+        """Two rows: the outcome and what decided it, then the rest (the counts)."""
+        assert self.state.verdict is not None
+        outcome, text = self.state.verdict
+        good = outcome == "complete"
+        style = "bold green" if good else "bold red"
+        line = Text("✔ " if good else "✗ ", style=style)
+        line.append(outcome.replace("_", " ").upper(), style=style)
+        head, _, rest = text.rpartition("; ") if "; " in text else (text, "", "")
+        line.append(f"  {head}")
+        return [_fit(line, "", width), _fit(Text(f"  {rest}"), "", width)]
+
     def _heartbeat(self, width: int, now: float) -> Text:
         state = self.state
-        if state.verdict is not None:
-            outcome, text = state.verdict
-            good = outcome == "complete"
-            style = "bold green" if good else "bold red"
-            line = Text("✔ " if good else "✗ ", style=style)
-            line.append(outcome.replace("_", " ").upper(), style=style)
-            line.append(f"  {text}")
-            return _fit(line, "", width)
         frame = SPINNER[int(now * 10) % len(SPINNER)]
         if state.session_started is not None and state.last_event is not None:
             tasks = ", ".join(state.session_tasks)
