@@ -292,6 +292,8 @@ class Orchestrator:
                 if self._stopping():
                     return "interrupted"
             claimed = self.tracker.claim(config.batch, config.owner, max_retries=config.retries)
+            if self._stopping():
+                return "interrupted"  # what was just claimed is released by the wind-down
             if not claimed:
                 continue
             sessions[0] += 1
@@ -434,8 +436,10 @@ class Orchestrator:
         final = attempt(self.store.read) or final
         said = verdict(outcome, why, final, sessions, released, self.config.retries)
         if released:
-            self.view.message(f"released {', '.join(released)} ({why}): pending again")
-        self.view.finish(outcome, said)
+            attempt(
+                lambda: self.view.message(f"released {', '.join(released)} ({why}): pending again")
+            )
+        attempt(lambda: self.view.finish(outcome, said))
         if problems and failure is None:
             raise problems[0]
         return RunResult(
