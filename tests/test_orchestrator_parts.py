@@ -25,10 +25,10 @@ from statuskit.orchestrator import (
     holder_name,
     resolve_agent,
 )
-from statuskit.orchestrator.agent import AgentSession, AgentWaiting, SessionEnd
+from statuskit.orchestrator.agent import AgentSession, SessionEnd
 from statuskit.orchestrator.holder import holder_state, parse_holder
 from statuskit.orchestrator.logs import CappedLog, prune_runs
-from statuskit.stream import TurnResult
+from statuskit.stream import TurnResult, Waiting
 
 from .fakeclaude import no_leftovers, statuskit, subreaper, write_plan
 
@@ -284,8 +284,9 @@ class TestAgentSession:
         ]
         code = f"import json\nfor line in {lines!r}: print(json.dumps(line), flush=True)"
         events, end = drain(session(tmp_path, [PY, "-c", code]))
-        waits = [e for e in events if isinstance(e, AgentWaiting)]
-        assert [w.reason for w in waits] == ["rate limit (rejected, five_hour)"]
+        waits = [e for e in events if isinstance(e, Waiting)]
+        assert [(w.reason, w.resets_at) for w in waits] == [("rate_limit", None)]
+        assert "five_hour" in waits[0].message
         assert isinstance(end.result, TurnResult)
 
     def test_close_of_a_running_session_ends_it_at_once(self, tmp_path: Path) -> None:

@@ -20,12 +20,11 @@ from statuskit.orchestrator import (
     ViewState,
     make_view,
 )
-from statuskit.orchestrator.agent import AgentWaiting
 from statuskit.orchestrator.screen import SPINNER, RichView, layout
 from statuskit.orchestrator.simulate import SCENARIOS
 from statuskit.orchestrator.state import clean, tool_detail
 from statuskit.planfile import status_from_plan
-from statuskit.stream import Text, ToolFinished, ToolStarted, TurnResult
+from statuskit.stream import Text, ToolFinished, ToolStarted, TurnResult, Waiting
 
 from .fakeclaude import FAST, no_leftovers, subreaper
 from .procs import descendants, leftovers
@@ -217,9 +216,11 @@ class TestScreenParts:
         """A rate limit keeps the heartbeat alive and says what the agent waits for."""
         clock = [1000.0]
         state = sample_state(clock)
-        state.add_event(AgentWaiting(0, "rate limit (rejected, five_hour)"))
+        state.add_event(
+            Waiting(0, "rate_limit", "five_hour limit rejected", None, None, None, None)
+        )
         beat = next(row for row in frame(RichView(state), 80, 24) if "agent on" in row)
-        assert "waiting: rate limit (rejected, five_hour)" in beat
+        assert "waiting: five_hour limit rejected" in beat
         state.add_event(Text(3, "back", None))
         assert state.waiting is None
 
@@ -246,6 +247,9 @@ class TestScreenParts:
         assert state.agent_message == "All done"
         state.add_event(Text(4, " now", None))  # a streamed delta continues it
         assert state.agent_message == "All done now"
+        state.add_event(TextEnd(4, None))  # the block ended: the next text is a new message
+        state.add_event(Text(5, "Reporting", None))
+        assert state.agent_message == "Reporting"
 
     def test_layout_budget(self) -> None:
         """Rows per section fit the terminal's height, from 24 rows up."""
@@ -287,7 +291,8 @@ class TestToolDetail:
 
     def test_clean(self) -> None:
         """Escapes removed, control characters and newlines become single spaces."""
-        assert clean("a\x1b[1mb\x1b[0m\nc\td\x07e\x9bf") == "ab c d ef"
+        # \x9b is the 8-bit CSI: with its final byte "f" it is one sequence, removed whole.
+        assert clean("a\x1b[1mb\x1b[0m\nc\td\x07e\x9bf") == "ab c de"
         assert clean(None) == ""
         assert clean(42) == "42"
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import selectors
 import signal
@@ -35,7 +34,7 @@ from statuskit.orchestrator import _keeper
 from statuskit.orchestrator.logs import DEFAULT_LOG_CAP, CappedLog
 from statuskit.stream import Event, StreamParser, TurnResult
 
-__all__ = ["AgentMissing", "AgentSession", "AgentWaiting", "SessionEnd"]
+__all__ = ["AgentMissing", "AgentSession", "SessionEnd"]
 
 _KEEPER = os.path.abspath(_keeper.__file__)
 _START_WAIT = 30.0  # seconds for the keeper to say the agent runs (Python start-up under load)
@@ -44,18 +43,6 @@ _KILL_WAIT = 5.0  # seconds after the grace before the keeper itself is SIGKILLe
 
 class AgentMissing(Exception):
     """The agent command cannot be started (not installed, not executable, too long)."""
-
-
-@attrs.frozen
-class AgentWaiting(Event):
-    """The agent is alive but waiting on the API (a rate limit, or a retry it announced).
-
-    Made by the session from ``rate_limit_event`` lines, which the stream parser skips.
-    """
-
-    kind = "agent_waiting"
-    reason: str
-    """What it waits for, for people."""
 
 
 @attrs.frozen
@@ -126,7 +113,6 @@ class AgentSession:
         self._ending_at: float | None = None
         self._keeper_gone_at: float | None = None
         self._error: tuple[int, str] | None = None
-        self._sniff = b""
         self._status_buffer = b""
         self._prompt = (prompt or "").encode()
         self._selector = selectors.DefaultSelector()
@@ -222,40 +208,6 @@ class AgentSession:
                 self.result = event
                 self._result_at = time.monotonic()
             events.append(event)
-        if b"rate_limit_event" in data or self._sniff:
-            events.extend(self._rate_limits(data))
-
-    def _rate_limits(self, data: bytes) -> list[Event]:
-        """``rate_limit_event`` lines, which the parser skips, as :class:`AgentWaiting`.
-
-        A bridge until the stream parser reports them itself; lines are cut here only to
-        look at those few (the parser does the real splitting).
-        """
-        data = self._sniff + data
-        lines = data.split(b"\n")
-        self._sniff = lines.pop() if b"rate_limit_event" in lines[-1] else b""
-        self._sniff = self._sniff[-65536:]
-        found: list[Event] = []
-        for raw in lines:
-            if b"rate_limit_event" not in raw:
-                continue
-            try:
-                obj = json.loads(raw)
-            except ValueError:
-                continue
-            info = obj.get("rate_limit_info") if isinstance(obj, dict) else None
-            if not isinstance(info, dict) or obj.get("type") != "rate_limit_event":
-                continue
-            status = info.get("status")
-            if status == "allowed":
-                continue
-            window = info.get("rateLimitType")
-            reason = f"rate limit ({status}{f', {window}' if isinstance(window, str) else ''})"
-            resets = info.get("resetsAt")
-            if isinstance(resets, (int, float)) and 0 < resets < 1e11:
-                reason += time.strftime(" until %H:%M", time.localtime(resets))
-            found.append(AgentWaiting(0, reason))
-        return found
 
     def _write_prompt(self, fd: int) -> None:
         try:

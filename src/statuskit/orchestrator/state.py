@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import os
-import re
 import shlex
 import threading
 import time
@@ -22,28 +21,21 @@ from typing import Any
 import attrs
 
 from statuskit import PlanStatus, TaskState
-from statuskit.orchestrator.agent import AgentWaiting
 from statuskit.stream import (
-    ApiError,
     Event,
     Text,
+    TextEnd,
     ToolAbandoned,
     ToolFinished,
     ToolInputReady,
     ToolStarted,
     TurnResult,
+    Waiting,
+    printable,
 )
 
-__all__ = ["LogEntry", "ToolLine", "ViewState", "clean", "tool_detail"]
+__all__ = ["LogEntry", "ToolLine", "ViewState", "clean", "tool_detail", "waiting_text"]
 
-_ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
-    r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"  # DCS, PM, APC, SOS strings
-    r"|\x1b.?"  # any other escape
-    r"|[\x80-\x9f]"  # C1 controls (a terminal may read them as escapes)
-)
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")  # newlines and tabs included: one line each
 # statuskit's global options that only say where the status is: the same in every command of a
 # session, so they are left out of what is shown (the subcommand and the task id are what
 # tell two commands apart).
@@ -51,10 +43,25 @@ _WHERE_OPTIONS = {"--plan", "--status", "--store", "--plan-key", "--output-dir",
 
 
 def clean(text: Any, limit: int = 2000) -> str:
-    """``text`` made safe for a terminal line: no escapes, no control characters, one line."""
+    """``text`` made safe for a terminal line (see :func:`statuskit.stream.printable`), cut."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    return " ".join(_CONTROLS.sub(" ", _ESCAPES.sub("", text[: limit * 2])).split())[:limit]
+    return " ".join(printable(text[: limit * 2]).split())[:limit]
+
+
+def waiting_text(event: Waiting) -> str:
+    """What the agent waits for, for people: ``rate limit ... until 14:05``, ``API retry 2/10``."""
+    text = event.message or event.reason.replace("_", " ")
+    if event.reason == "api_retry":
+        attempt = (
+            f" {event.attempt}/{event.max_retries}" if event.attempt and event.max_retries else ""
+        )
+        text = f"API retry{attempt}: {text}"
+    if event.retry_in_s is not None:
+        text += f", next try in {event.retry_in_s:.0f}s"
+    elif event.resets_at is not None and 0 < event.resets_at < 1e11:
+        text += time.strftime(" until %H:%M", time.localtime(event.resets_at))
+    return text
 
 
 def _command(command: str) -> str:
@@ -194,13 +201,13 @@ class ViewState:
         now = self.clock()
         with self.lock:
             self.last_event = now
-            if isinstance(event, AgentWaiting):
-                self.waiting = clean(event.reason, 200)
-                return None
-            if isinstance(event, ApiError) and event.retrying:
-                self.waiting = f"API retry: {clean(event.message, 200)}"
+            if isinstance(event, Waiting):
+                self.waiting = clean(waiting_text(event), 200)
                 return None
             self.waiting = None
+            if isinstance(event, TextEnd):
+                self._text_open = False  # the next text is a new message
+                return None
             if isinstance(event, Text):
                 if event.parent_tool_id is None:
                     text = clean(event.text, 500)
@@ -208,7 +215,7 @@ class ViewState:
                     self.agent_message = joined[-500:].strip()
                     self._text_open = True
                 return None
-            self._text_open = False  # anything else between two texts: a new message
+            self._text_open = False  # a tool between two texts: a new message too
             if isinstance(event, ToolStarted):
                 parent = event.parent_tool_id if isinstance(event.parent_tool_id, str) else None
                 line = ToolLine(

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import IO, Protocol
 
 from statuskit import PlanStatus
-from statuskit.orchestrator.agent import AgentWaiting
 from statuskit.orchestrator.state import ViewState, clean
 from statuskit.stream import (
     ApiError,
@@ -25,6 +24,7 @@ from statuskit.stream import (
     ToolInputReady,
     ToolStarted,
     TurnResult,
+    Waiting,
 )
 
 __all__ = ["RICH_MISSING", "PlainView", "View", "make_view"]
@@ -132,11 +132,11 @@ class PlainView:
                 self._print(f"  agent turn ended in error: {clean(event.subtype, 80)}{turns}")
             else:
                 self._print(f"  agent turn ended{turns}")
-        elif isinstance(event, ApiError) and not event.retrying:
+        elif isinstance(event, ApiError):
             self._print(f"  api error: {clean(event.message, 300)}")
         elif isinstance(event, Malformed):
             self._print(f"  unreadable agent output line {event.line}: {clean(event.reason)}")
-        elif isinstance(event, AgentWaiting):
+        elif isinstance(event, Waiting):
             pass  # said above, once per change
 
     def message(self, text: str) -> None:  # noqa: D102
