@@ -24,7 +24,7 @@ from statuskit.orchestrator.screen import SPINNER, RichView, layout
 from statuskit.orchestrator.simulate import SCENARIOS
 from statuskit.orchestrator.state import clean, tool_detail
 from statuskit.planfile import status_from_plan
-from statuskit.stream import Text, ToolFinished, ToolStarted, TurnResult, Waiting
+from statuskit.stream import Text, TextEnd, ToolFinished, ToolStarted, TurnResult, Waiting
 
 from .fakeclaude import FAST, no_leftovers, subreaper
 from .procs import descendants, leftovers

@@ -206,7 +206,8 @@ class ViewState:
                 return None
             self.waiting = None
             if isinstance(event, TextEnd):
-                self._text_open = False  # the next text is a new message
+                if event.parent_tool_id is None:
+                    self._text_open = False  # the next text is a new message
                 return None
             if isinstance(event, Text):
                 if event.parent_tool_id is None:
