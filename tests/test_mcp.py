@@ -251,3 +251,44 @@ class TestHowto:
             assert f"`{tool.command}" in row, tool.name
             for param in tool.params:
                 assert f"`{param.name}`" in row, (tool.name, param.name)
+
+
+class TestOrchestratorHandsItOver:
+    """`run --mcp` gives a Claude Code agent a working configuration for this server."""
+
+    def test_dry_run_argv_and_config(self, tmp_path: Path) -> None:
+        """The argv gains --mcp-config and the tools are allowed; the config starts a server
+        that answers for the same plan (driven here by the SDK's client, as the agent's would).
+        """
+        folder = _project(tmp_path / "p")
+        agent = "claude -p --output-format stream-json --verbose --allowedTools Bash(statuskit:*)"
+        result = run(*GLOBAL, "run", "--dry-run", "--mcp", "--agent-cmd", agent, cwd=folder)
+        assert result.code == 0, result.stdout
+        argv = result.json["argv"]
+        assert argv[argv.index("--allowedTools") + 1] == "Bash(statuskit:*),mcp__statuskit"
+        config = Path(argv[argv.index("--mcp-config") + 1])
+        server = json.loads(config.read_text())["mcpServers"]["statuskit"]
+        assert server["args"] == ["-m", "statuskit", "mcp", *GLOBAL]
+
+        async def status_through_config() -> dict[str, Any]:
+            params = StdioServerParameters(
+                command=server["command"],
+                args=server["args"],
+                cwd=folder,
+                env={"PYTHONPATH": str(SRC)},
+            )
+            with (folder / "server.err").open("w") as errlog:
+                async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
+                    document, is_error = _result(await client.call_tool("status", {}))
+                    assert not is_error
+                    return document
+
+        document = anyio.run(status_through_config)
+        assert document["summary"]["totalTasks"] == 5
+
+    def test_not_with_the_simulated_agent(self, tmp_path: Path) -> None:
+        """--mcp with --simulate is a usage error (the simulated agent has no MCP client)."""
+        folder = _project(tmp_path / "p")
+        result = run(*GLOBAL, "run", "--mcp", "--simulate", "ok", cwd=folder)
+        assert result.code == 2
+        assert result.json["error"]["code"] == "usage"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import threading
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from statuskit import JsonFileStore, PlanStatus, TaskState
 from statuskit.cli import EXIT_CODES
 from statuskit.orchestrator import DEMO_PLAN, NO_REPORT
 
-from .clihelp import Result
+from .clihelp import Result, run
 from .fakeclaude import (
     ONE_TASK_PLAN,
     environment,
@@ -89,6 +90,12 @@ class TestSimulated:
         lines = result.stderr.splitlines()
         assert "BLOCKED: 1.3 failed" in lines[-1]  # the last thing said is the verdict
         assert any("task 1.3 retry 1 started" in line for line in lines)
+        # The hint is a command that works as printed.
+        hinted = shlex.split(error["hint"].split("`")[1])
+        assert hinted[0] == "statuskit"
+        assert hinted[-2:] == ["reset", "1.3"]
+        assert run(*hinted[1:], cwd=demo).code == 0
+        assert JsonFileStore(status_path(demo)).read().task("1.3").status is TaskState.PENDING
 
     def test_flaky_tasks_succeed_on_retry(self, tmp_path: Path) -> None:
         """Streamed (partial-message) output; 1.3 fails once, then succeeds, counted."""

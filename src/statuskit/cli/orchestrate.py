@@ -58,6 +58,34 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         help="MiB per session log file before it is rotated (16)",
     )
     parser.add_argument("--no-tui", action="store_true", help="plain lines instead of the UI")
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        help="also give a Claude Code agent statuskit's MCP tools (--mcp-config; see "
+        "docs/howto/mcp.md)",
+    )
+
+
+def _with_mcp(argv: tuple[str, ...], prefix: list[str], log_dir: str) -> tuple[str, ...]:
+    """Claude Code's argv with statuskit's MCP server added and its tools allowed.
+
+    The server runs with this installation's Python, on the same plan and store as the
+    commands in the prompt; its configuration is written beside the session logs.
+    """
+    import json
+
+    os.makedirs(log_dir, exist_ok=True)
+    config = os.path.join(os.path.abspath(log_dir), "mcp.json")
+    server = {"command": sys.executable, "args": ["-m", "statuskit", "mcp", *prefix[1:]]}
+    with open(config, "w", encoding="utf-8") as handle:
+        json.dump({"mcpServers": {"statuskit": server}}, handle, indent=2)
+    words = list(argv)
+    if "--allowedTools" in words[:-1]:
+        at = words.index("--allowedTools") + 1
+        words[at] = f"{words[at]},mcp__statuskit"
+    else:
+        words += ["--allowedTools", "mcp__statuskit"]
+    return (*words, "--mcp-config", config)
 
 
 def _cli_prefix(ctx: Context) -> list[str]:
@@ -181,6 +209,7 @@ def _fresh_status(ctx: Context, *, dry_run: bool) -> PlanStatus | None:
 
 def _execute(ctx: Context, args: argparse.Namespace, *, backoff: float) -> dict[str, Any]:
     from statuskit.orchestrator import (
+        AgentCommand,
         Orchestrator,
         RunConfig,
         ViewState,
@@ -190,6 +219,10 @@ def _execute(ctx: Context, args: argparse.Namespace, *, backoff: float) -> dict[
     )
 
     agent = _agent(args)
+    if getattr(args, "mcp", False):
+        if args.simulate:
+            raise CliError("usage", "--mcp is for a Claude Code agent, not --simulate")
+        agent = AgentCommand(_with_mcp(agent.argv, _cli_prefix(ctx), _log_dir(ctx)), agent.source)
     fresh = _fresh_status(ctx, dry_run=args.dry_run)
     tracker = ctx.tracker()
     # Not found / corrupt / another plan's status: said before anything starts.
@@ -230,8 +263,9 @@ def _execute(ctx: Context, args: argparse.Namespace, *, backoff: float) -> dict[
     document = _result_document(result)
     if result.outcome == "complete":
         return {"ok": True, **document}
+    reset = shlex.join([*config.cli, "reset", result.failed[0] if result.failed else "TASK_ID"])
     hints = {
-        "blocked": "fix the cause, then `statuskit reset TASK_ID` and run again",
+        "blocked": f"fix the cause, then `{reset}` and run again",
         "out_of_iterations": "run again, or raise --max-iterations",
         "interrupted": "run again to go on: the tasks it held are pending again",
         "agent_missing": "check --agent-cmd (see docs/howto/claude-code.md)",
