@@ -27,6 +27,7 @@ def groups() -> dict[str, Callable[[bool], dict[str, str]]]:
         bench_leases,
         bench_live,
         bench_planfile,
+        bench_startup,
         bench_store,
         bench_stream,
     )
@@ -39,6 +40,7 @@ def groups() -> dict[str, Callable[[bool], dict[str, str]]]:
         "stream": bench_stream.run,
         "live": lambda quick: {"live": bench_live.run(quick)},
         "leases": bench_leases.run,
+        "startup": bench_startup.run,
     }
 
 

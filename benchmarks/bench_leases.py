@@ -148,8 +148,9 @@ class _Unjournaled(JsonFileStore):
             new = change(current)
             if new is current:
                 return current
-            self._write(new, keep_backup=True)
-            return new
+            self._writable_target()
+            self._clean()
+            return self._write(new, keep_backup=True)
 
 
 def journal_cost(quick: bool) -> str:

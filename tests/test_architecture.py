@@ -67,12 +67,11 @@ def _imports(path: Path) -> set[str]:
             and node.level == 0
             and node.module.startswith("statuskit")
         ):
-            found.add(node.module)
-            # `from statuskit.store import sqlite` imports a submodule too.
+            # `from statuskit.store import sqlite` depends on the submodule; its package is
+            # imported first anyway, as for any submodule. Other names come from the module.
             for alias in node.names:
                 candidate = f"{node.module}.{alias.name}"
-                if _path_of(candidate) is not None:
-                    found.add(candidate)
+                found.add(candidate if _path_of(candidate) is not None else node.module)
     return found
 
 

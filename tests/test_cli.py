@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import subprocess
+import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,7 +20,7 @@ from statuskit import JsonFileStore, TaskState
 from statuskit.cli import EXIT_CODES, parse_duration
 from statuskit.codec import format_timestamp
 
-from .clihelp import Result, run, run_process, spawn
+from .clihelp import SRC, Result, run, run_process, spawn
 
 PLAN = """\
 # Plan: CLI scenarios
@@ -74,7 +77,7 @@ class TestOldScenarios:
 
     def test_init_and_status(self, project: Path) -> None:
         """init wrote the status; status reports every field."""
-        doc = ok(sk(project, "status"))
+        doc = ok(sk(project, "status", "--tasks"))
         assert doc["planPath"] == "plan.md"
         assert doc["planName"] == "Plan: CLI scenarios"
         assert doc["summary"]["totalTasks"] == 5
@@ -101,7 +104,7 @@ class TestOldScenarios:
         assert doc["summary"]["blocked"] is True
         doc = ok(sk(project, "mark-skipped", "2.1", "--reason", "not needed"))
         assert doc["task"]["skipReason"] == "not needed"
-        doc = ok(sk(project, "next", "3"))
+        doc = ok(sk(project, "next", "3", "--why"))
         assert doc["ready"] == []  # 1.3 failed: phase 1 unfinished
         assert {w["id"] for w in doc["waiting"]} == {"2.2"}
         text = sk(project, "progress", "--text")
@@ -466,3 +469,178 @@ def test_bad_input_never_crashes(tmp_path_factory: pytest.TempPathFactory, argv:
         assert document["error"]["code"] != "internal", document
         assert result.code == EXIT_CODES[document["error"]["code"]]
         assert file_state(folder) == before
+
+
+# ---------------------------------------------------------------------- hostile input (issue 11)
+
+
+class TestRanges:
+    """Item 12: values out of range are usage errors at parse time, never OverflowError."""
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            ["--lock-timeout", "1e18", "status"],
+            ["--lock-timeout", "nan", "status"],
+            ["--lock-timeout", "inf", "status"],
+            ["--lock-timeout", "-1", "status"],
+            ["detect-stuck", "--after", "99999999999d"],
+            ["detect-stuck", "--after", "999999999999999999999999s"],
+            ["next", "99999999999999999999"],
+            ["write-findings", "1.1", "--stdin", "--max-bytes", "99999999999G"],
+        ],
+    )
+    def test_out_of_range(self, project: Path, argv: list[str]) -> None:
+        """Each is a usage error naming the option; nothing changes."""
+        before = file_state(project)
+        err = error(sk(project, *argv), "usage")
+        assert "Overflow" not in err["message"]
+        assert file_state(project) == before
+
+
+class TestEmptyOptions:
+    """Item 17: an empty path or key is a usage error, never "the default"."""
+
+    @pytest.mark.parametrize(
+        "option", ["--status", "--plan", "--store", "--plan-key", "--output-dir"]
+    )
+    def test_empty(self, project: Path, option: str) -> None:
+        """Before or after the command, `--x ""` is refused; nothing is written."""
+        before = file_state(project)
+        for argv in ([option, "", "mark-complete", "1.1"], ["mark-complete", "1.1", option, ""]):
+            err = error(run("--plan", "plan.md", *argv, cwd=project), "usage")
+            assert option in err["message"]
+        assert file_state(project) == before
+
+
+MUTATIONS: list[list[str]] = [
+    ["mark-started", "1.1"],
+    ["mark-complete", "1.2"],
+    ["mark-failed", "1.3", "--error", "e"],
+    ["mark-skipped", "2.1", "--reason", "r"],
+    ["reset", "1.1"],
+    ["claim", "--owner", "w"],
+    ["heartbeat", "1.1", "--token", "1"],
+    ["write-findings", "1.1", "--stdin", "--token", "1"],
+    ["start-run"],
+    ["complete-run"],
+    ["validate", "--repair"],
+    ["sync-check", "--apply"],
+    ["detect-stuck", "--mark-failed"],
+    ["run", "--dry-run"],
+]
+
+
+class TestMutationsNameTheirStore:
+    """Item 17: every mutating command's answer says which status it changed."""
+
+    def test_every_mutating_command(self, project: Path) -> None:
+        """The `store` key is the status file, for each one (and init)."""
+        (project / "other.md").write_text(PLAN)
+        doc = ok(run("--plan", "other.md", "init", cwd=project))
+        assert doc["store"] == os.path.join("docs", "plan-outputs", "other", "status.json")
+        for argv in MUTATIONS:
+            doc = ok(sk(project, *argv))
+            assert doc["store"] == str(STATUS), argv
+        from statuskit.cli._table import COMMANDS
+
+        mutating = {c.name for c in COMMANDS if c.mutating} - {"init"}
+        assert mutating == {argv[0] for argv in MUTATIONS}
+
+
+class TestStrictOutput:
+    """Item 20: output is strict JSON on one line for every line splitter."""
+
+    def test_dumps_line(self) -> None:
+        """NaN and infinities become null; separators are escaped; nothing else changes."""
+        from statuskit.cli._output import dumps_line
+
+        text = dumps_line({"a": float("nan"), "b": [float("inf"), -float("inf")], "c": 1.5})
+        assert json.loads(text, parse_constant=pytest.fail) == {
+            "a": None,
+            "b": [None, None],
+            "c": 1.5,
+        }
+        raw = "x\u2028y\u2029z\x85w\x1c\x1d\x1e\x0b\x0cé"
+        line = dumps_line({"s": raw})
+        assert len(line.splitlines()) == 1
+        assert json.loads(line)["s"] == raw
+
+    def test_notes_with_separators(self, project: Path) -> None:
+        """A note holding U+2028 and U+0085 is one line of output, and round-trips."""
+        notes = "first\u2028second\x85third"
+        result = sk(project, "mark-complete", "1.1", "--notes", notes)
+        assert len(result.stdout.splitlines()) == 1
+        assert ok(result)["task"]["notes"] == notes
+        status = sk(project, "status", "--tasks")
+        assert len(status.stdout.splitlines()) == 1
+        assert ok(status)["tasks"][0]["notes"] == notes
+
+
+def shell_process(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``statuskit`` in a shell, so that redirections such as ``>&-`` are real."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    sk_command = shlex.join(
+        [sys.executable, "-c", "import sys; from statuskit.cli import main; sys.exit(main())"]
+    )
+    return subprocess.run(
+        ["sh", "-c", command.replace("statuskit", sk_command)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+STREAM_LINE = '{"type":"system","subtype":"init","session_id":"s1","model":"m","cwd":"/"}'
+
+
+class TestClosedStdout:
+    """Item 13: a closed or full stdout gives a stderr line and exit 11, never a traceback."""
+
+    @pytest.mark.parametrize("redirect", [">&-", ">/dev/full"])
+    @pytest.mark.parametrize(
+        ("command", "changes"),
+        [
+            ("statuskit --plan plan.md status", False),
+            ("statuskit --plan plan.md mark-complete 1.1", True),
+            ("statuskit --plan plan.md mark-complete 99.9", False),  # an error document
+            (f"echo '{STREAM_LINE}' | statuskit stream", False),
+            (f"echo '{STREAM_LINE}' | statuskit stream --json", False),
+            ("statuskit --help", False),
+        ],
+    )
+    def test_no_traceback(self, project: Path, redirect: str, command: str, changes: bool) -> None:
+        """The exit code says so; stderr says what happened to the change."""
+        if redirect == ">/dev/full" and not os.path.exists("/dev/full"):
+            pytest.skip("no /dev/full here")
+        done = shell_process(f"{command} {redirect}", project)
+        assert "Traceback" not in done.stderr
+        assert "Exception ignored" not in done.stderr
+        if "99.9" in command:
+            assert done.returncode == EXIT_CODES["not_found"]
+            assert "not_found" in done.stderr
+            return
+        assert done.returncode == EXIT_CODES["io_error"], done.stderr
+        assert "could not write the result to stdout" in done.stderr
+        if changes:
+            assert "any change it made is stored" in done.stderr
+            status = JsonFileStore(project / STATUS).read()
+            assert status.task("1.1").status is TaskState.COMPLETED
+
+
+class TestStrictOutputFromFile:
+    """Item 20: a NaN read from a file never reaches stdout as bare NaN."""
+
+    def test_nan_in_an_unknown_key(self, project: Path) -> None:
+        """Whether the status is shown or refused as corrupt, stdout is strict one-line JSON."""
+        path = project / STATUS
+        doc = json.loads(path.read_text())
+        doc["tasks"][0]["cost"] = 1.5
+        path.write_text(json.dumps(doc).replace("1.5", "NaN"))
+        for argv in (["status", "--tasks"], ["mark-complete", "1.1"]):
+            result = sk(project, *argv)
+            assert len(result.stdout.splitlines()) == 1
+            json.loads(result.stdout, parse_constant=pytest.fail)

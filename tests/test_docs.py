@@ -1,6 +1,7 @@
 """The documentation's examples are executed, so they cannot rot.
 
-* every ```python block in README.md and docs/ runs (in a scratch folder);
+* every ```python block in README.md and docs/ runs (in a scratch folder), but the
+  tutorial's, which tests/test_tutorial.py runs after the steps before it;
 * every `$ statuskit ...` example in docs/cli.md runs in order, and its JSON output and exit
   code must match the page (timestamps, durations, run ids and paths normalized);
 * every CLI command appears in docs/cli.md, every public name in docs/api.md.
@@ -60,10 +61,17 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
         ["--plan", "plan.md", "init"],
         "",
     ),
-    ("status", "The whole status with a summary.", ["--plan", "plan.md", "status"], ""),
+    (
+        "status",
+        "The summary, the current phase, the tasks in progress and failed, the last run: under "
+        "2 KB at any plan size (see [Output budgets](#output-budgets)); `--tasks` adds every "
+        "task and run.",
+        ["--plan", "plan.md", "status"],
+        "",
+    ),
     (
         "next",
-        "What to do next, and why the rest waits. Read-only.",
+        "Up to N ready tasks, each with a reason, and how many others wait, by reason. Read-only.",
         ["--plan", "plan.md", "next", "3"],
         "",
     ),
@@ -108,9 +116,14 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
     ),
     (
         "heartbeat",
-        "The holder extends its lease (`--lease` sets the new length; default: the length it "
-        "had).",
+        "The holder extends its lease (`--lease` sets the new length; default: the length it had).",
         ["--plan", "plan.md", "heartbeat", "1.2", "--token", "1", "--lease", "1h"],
+        "",
+    ),
+    (
+        "next --why",
+        "Every waiting task with all its reasons.",
+        ["--plan", "plan.md", "next", "--why"],
         "",
     ),
     (
@@ -126,6 +139,12 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
             "--token",
             "2",
         ],
+        "",
+    ),
+    (
+        "status (later)",
+        "Tasks in progress with their owner, failed ones with their error (shortened).",
+        ["--plan", "plan.md", "status"],
         "",
     ),
     (
@@ -209,6 +228,13 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
         "usage error",
         "Missing arguments are usage errors (exit 2), in JSON.",
         ["--plan", "plan.md", "mark-complete"],
+        "",
+    ),
+    (
+        "mcp --list-tools",
+        "`statuskit mcp` serves the plan's operations as tools to MCP clients over stdio "
+        "(extra `statuskit[mcp]`; see [howto/mcp.md](howto/mcp.md)); `--list-tools` prints them.",
+        ["mcp", "--list-tools"],
         "",
     ),
     (
@@ -341,6 +367,8 @@ class TestCliDoc:
 def python_blocks() -> list[tuple[str, int, str]]:
     found = []
     for path in [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]:
+        if path.name == "tutorial.md":
+            continue  # its steps build on each other: tests/test_tutorial.py runs them in order
         text = path.read_text()
         for match in re.finditer(r"```python\n(.*?)```", text, re.S):
             line = text[: match.start()].count("\n") + 1

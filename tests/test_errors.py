@@ -21,7 +21,11 @@ def samples() -> list[errors.StatusKitError]:
         errors.CorruptStatus("bad", "/tmp/s.json", "$.tasks[0]", (1, 2), ["/tmp/s.json.bak"]),
         errors.SchemaTooNew(3, 1),
         errors.StatusMissing("/tmp/s.json"),
+        errors.StatusMissing("/tmp/s.json", ["/tmp/s.json.bak"]),
         errors.StatusExists("/tmp/s.json"),
+        errors.StatusExists("/tmp/s.json", ["/tmp/s.json.bak"]),
+        errors.DuplicateTaskIds(["1.1", "2.3"], "/tmp/s.json"),
+        errors.UnsafePath("/tmp/s.json.lock", "a symbolic link to /tmp/victim"),
         errors.RepairRefused("no backup"),
         errors.PlanError("no phases", "x.md"),
         errors.RunNotFound(None),
@@ -58,6 +62,6 @@ class TestTree:
         assert str(lock) == "could not lock /tmp/s.lock within 1.5s; held by host h, pid 42"
         corrupt = errors.CorruptStatus("bad", "/tmp/s.json", "$.tasks[0]", (1, 2))
         assert str(corrupt) == (
-            "/tmp/s.json (line 1, column 2) is corrupt at $.tasks[0]: bad; no backup exists"
+            "/tmp/s.json (line 1, column 2) is corrupt at $.tasks[0]: bad; no valid backup exists"
         )
         assert str(errors.TaskNotFound("9.9")) == "task '9.9' not found"

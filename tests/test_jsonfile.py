@@ -24,9 +24,12 @@ from statuskit import (
     LockTimeout,
     PlanStatus,
     RepairRefused,
+    StatusExists,
+    StatusMissing,
     Task,
     TaskState,
     Tracker,
+    UnsafePath,
 )
 
 from . import workers
@@ -386,3 +389,162 @@ class TestCrashSafety:
                 JsonFileStore(backup).read()
             next_token = max(present | {next_token - 1}) + 1
         assert next_token > KILLS  # the writers did real work between kills
+
+
+class TestDeletedFile:
+    """A deleted status.json: restore brings back a backup; create does not bury them."""
+
+    def test_restore_after_delete(self, store: JsonFileStore) -> None:
+        """The newest valid backup comes back; nothing is quarantined (there was no file)."""
+        tracker = Tracker(store)
+        tracker.start("1.1")
+        tracker.complete("1.1")  # .bak: 1.1 in progress
+        os.unlink(store.path)
+        report = Tracker(store, clock=lambda: T0).repair()
+        assert (report.action, report.restored_from, report.quarantined) == (
+            "restored",
+            store.path + ".bak",
+            None,
+        )
+        assert report.corrupt_reason == "the file was deleted"
+        assert store.read().task("1.1").status is TaskState.IN_PROGRESS
+
+    def test_restore_refusals(self, tmp_path: Path) -> None:
+        """No backup at all: StatusMissing; only bad ones: RepairRefused unless rebuilt."""
+        store = JsonFileStore(tmp_path / "status.json")
+        with pytest.raises(StatusMissing):
+            store.restore(now=T0)
+        Path(store.path + ".bak").write_text("not json")
+        with pytest.raises(RepairRefused, match="is missing"):
+            store.restore(now=T0)
+        assert not os.path.exists(store.path)
+        report = store.restore(now=T0, rebuild=plan())
+        assert report.action == "rebuilt"
+        assert "rebuiltAt" in json.loads(Path(store.path).read_text())
+
+    def test_create_over_backups(self, store: JsonFileStore) -> None:
+        """create refuses while backups of a deleted status remain; force sets them aside."""
+        Tracker(store).start("1.1")
+        os.unlink(store.path)
+        backup = Path(store.path + ".bak").read_bytes()
+        with pytest.raises(StatusExists) as info:
+            store.create(plan(5))
+        assert info.value.backups == (store.path + ".bak",)
+        assert not os.path.exists(store.path)
+        store.create(plan(5), force=True)
+        assert len(store.read().tasks) == 5
+        assert store.backup_paths() == []
+        aside = list(Path(store.path).parent.glob("status.json.earlier-*.bak"))
+        assert [p.read_bytes() for p in aside] == [backup]
+
+    def test_corrupt_lists_valid_backups_only(self, store: JsonFileStore) -> None:
+        """CorruptStatus.backups names only what a repair could restore."""
+        tracker = Tracker(store)
+        tracker.start("1.1")
+        tracker.complete("1.1")
+        Path(store.path).write_text("{")
+        Path(store.path + ".bak").write_text("[")
+        with pytest.raises(CorruptStatus) as info:
+            store.read()
+        assert info.value.backups == (store.path + ".bak.1",)
+        assert store.valid_backups() == [store.path + ".bak.1"]
+
+
+class TestUnsafePaths:
+    """Links and odd files where the store writes are refused (UnsafePath), nothing written."""
+
+    def test_status_link(self, store: JsonFileStore, tmp_path: Path) -> None:
+        """A status.json link is read through but never replaced."""
+        real = tmp_path / "real.json"
+        os.replace(store.path, real)
+        os.symlink(real, store.path)
+        assert len(store.read().tasks) == 3
+        with pytest.raises(UnsafePath, match="symbolic link"):
+            Tracker(store).start("1.1")
+        assert os.path.islink(store.path)
+        assert store.read().task("1.1").status is TaskState.PENDING
+
+    def test_dangling_status_link_on_create(self, tmp_path: Path) -> None:
+        """create over a dangling status link does not create the link's target."""
+        target = tmp_path / "elsewhere.json"
+        os.symlink(target, tmp_path / "status.json")
+        with pytest.raises(UnsafePath):
+            JsonFileStore(tmp_path / "status.json").create(plan())
+        assert not target.exists()
+
+    def test_lock_link(self, store: JsonFileStore, tmp_path: Path) -> None:
+        """A lock-file link is refused; the victim keeps its bytes."""
+        victim = tmp_path / "victim"
+        victim.write_bytes(b"v" * 1000)
+        os.unlink(store.lock_path)
+        os.symlink(victim, store.lock_path)
+        with pytest.raises(UnsafePath):
+            Tracker(store).start("1.1")
+        assert victim.read_bytes() == b"v" * 1000
+
+
+class TestStaleTemps:
+    """Temp files of killed writers are removed by the next write, under the lock."""
+
+    def test_update_removes_them(self, store: JsonFileStore) -> None:
+        """Leftover status and backup temp files go; other files stay."""
+        folder = Path(store.path).parent
+        leftovers = [
+            folder / ".status.json.4242.0123456789ab.tmp",
+            folder / ".status.json.corrupt-20250101T000000.000Z.4242.0123456789ab.tmp",
+            folder / "status.json.bak.4242.01234567.tmp",
+        ]
+        for path in leftovers:
+            path.write_text("partial")
+        other = folder / ".other.json.4242.0123456789ab.tmp"  # another status's
+        other.write_text("not ours")
+        Tracker(store).start("1.1")
+        assert [p.name for p in leftovers if p.exists()] == []
+        assert other.exists()
+
+
+class TestLockWaitInterrupted:
+    """A waiter interrupted (Ctrl-C) does not take the lock later and keep it."""
+
+    def test_interrupt_releases(self, store: JsonFileStore) -> None:
+        """After an interrupted wait and the holder's release, the lock is free again."""
+        from statuskit.store import _lock
+
+        with open(store.lock_path, "a") as holder:
+            fcntl.flock(holder, fcntl.LOCK_EX)
+            fd = os.open(store.lock_path, os.O_RDWR)
+            waiter = _lock._Waiter(fd)
+
+            def interrupted(timeout: float | None = None) -> bool:
+                raise KeyboardInterrupt
+
+            waiter.got.wait = interrupted  # type: ignore[method-assign]
+            with pytest.raises(KeyboardInterrupt):
+                waiter.wait(10)
+        # The holder is gone; the helper thread gets the lock and must hand it straight on.
+        deadline = time.monotonic() + 30
+        with open(store.lock_path, "a") as probe:
+            while True:
+                try:
+                    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    assert time.monotonic() < deadline, "the interrupted waiter kept the lock"
+                    time.sleep(0.01)
+
+    def test_long_thread_name_keeps_a_readable_record(self, store: JsonFileStore) -> None:
+        """A holder record never outgrows its 512-byte slot (else no one could read it)."""
+        import threading
+
+        from statuskit.store._lock import WriterLock, current_holder
+
+        seen: list[dict[str, str]] = []
+
+        def hold() -> None:
+            with WriterLock(store.lock_path, timeout=5):
+                seen.append(current_holder(store.lock_path))
+
+        thread = threading.Thread(target=hold, name="t" * 2000)
+        thread.start()
+        thread.join(30)
+        assert seen[0]["pid"] == str(os.getpid())

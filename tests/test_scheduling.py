@@ -126,6 +126,32 @@ class TestReady:
         assert [t.id for t in ready(busy)] == ["1.3"]
         assert "sequential group g busy: 1.1 in progress" in next_tasks(busy, 3).waiting[0].reasons
 
+    def test_kinds_name_each_reason(self) -> None:
+        """Each reason has its kind; the counts per kind count every task once per kind."""
+        status = plan(
+            ("1.1", "P1"),
+            ("1.2", "P1"),
+            ("1.3", "P1"),
+            ("2.1", "P2"),
+            **{"1_2": ("1.1",)},
+            **{"1_3": ("1.1", "1.2", "9.9")},
+            **{"2_1": ("1.1",)},
+        )
+        report = next_tasks(status, 1)
+        kinds = {w.task.id: w.kinds for w in report.waiting}
+        assert kinds == {
+            "1.2": ("dependency",),
+            "1.3": ("dependency", "dependency", "unknown_dependency"),
+            "2.1": ("dependency", "earlier_phase"),
+        }
+        assert report.waiting_by_kind == {
+            "dependency": 3,
+            "unknown_dependency": 1,
+            "earlier_phase": 1,
+        }
+        grouped_ = grouped(plan(("1.1", "P"), ("1.2", "P")), "g", "1.1", "1.2")
+        assert next_tasks(grouped_, 2).waiting_by_kind == {"sequential_group": 1}
+
 
 class TestProperties:
     """next and claim never break a rule, on generated plans and states."""
@@ -148,6 +174,17 @@ class TestProperties:
         assert len(picks) <= n
         assert all(t.status is P for t in picks)
         assert violations(status, picks, cross_phase=cross) == []
+        prefixes = {
+            "dependency": "waiting for ",
+            "unknown_dependency": "depends on unknown task ",
+            "sequential_group": "sequential group",
+            "earlier_phase": "earlier phase ",
+        }
+        for wait in report.waiting:
+            assert wait.reasons
+            assert len(wait.kinds) == len(wait.reasons)
+            for kind, reason in zip(wait.kinds, wait.reasons, strict=True):
+                assert reason.startswith(prefixes[kind])
         new, claimed = claim(status, n, "w", now=T0, cross_phase=cross)
         assert [t.id for t in claimed] == [t.id for t in picks]
         assert all(t.status is I and t.owner == "w" for t in claimed)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from statuskit.errors import (
     CorruptStatus,
+    DuplicateTaskIds,
     FindingsNotFound,
     InvalidTaskId,
     InvalidTransition,
@@ -29,6 +30,7 @@ from statuskit.errors import (
     StoreNotSupported,
     StoreUnavailable,
     TaskNotFound,
+    UnsafePath,
 )
 from statuskit.model import (
     SCHEMA_VERSION,
@@ -170,6 +172,7 @@ __all__ = [
     "ChangeFeed",
     "CorruptStatus",
     "Criterion",
+    "DuplicateTaskIds",
     "ExecutionConstraints",
     "FindingsNotFound",
     "Holder",
@@ -217,6 +220,7 @@ __all__ = [
     "TaskNotFound",
     "TaskState",
     "Tracker",
+    "UnsafePath",
     "Waiting",
     "Watchable",
     "apply_batch",

@@ -44,8 +44,8 @@ from statuskit.model import (
     Summary,
     Task,
     TaskState,
+    summarize,
 )
-from statuskit.summary import summarize
 
 __all__ = [
     "MAX_INTEGER",

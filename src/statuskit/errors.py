@@ -8,6 +8,7 @@
     ├── InvalidTransition     (ValueError)    a move the transition table forbids
     ├── LockTimeout           (TimeoutError)  another writer held the lock too long
     ├── CorruptStatus         (ValueError)    a status document that cannot be read
+    │   └── DuplicateTaskIds                  a status that holds one task id twice
     ├── SchemaTooNew          (ValueError)    a file written by a newer statuskit: read-only
     ├── StatusMissing         (FileNotFoundError)
     ├── StatusExists          (FileExistsError)
@@ -19,7 +20,8 @@
     ├── PlanMismatch          (ValueError)    a status that belongs to another plan file
     ├── StaleClaim            (StatusKitError) a write without the task's current claim token
     ├── StoreNotSupported     (ValueError)    a store URL no installed backend handles
-    └── StoreUnavailable      (ConnectionError) a store that cannot be reached right now
+    ├── StoreUnavailable      (ConnectionError) a store that cannot be reached right now
+    └── UnsafePath            (PermissionError) a link or odd file where statuskit writes
 
 Each error keeps the facts that caused it as attributes (a task id, a path, a holder pid),
 renders a readable message with ``str()``, and survives pickling, so that errors raised in a
@@ -32,6 +34,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "CorruptStatus",
+    "DuplicateTaskIds",
     "FindingsNotFound",
     "InvalidTaskId",
     "InvalidTransition",
@@ -49,6 +52,7 @@ __all__ = [
     "StoreNotSupported",
     "StoreUnavailable",
     "TaskNotFound",
+    "UnsafePath",
 ]
 
 
@@ -139,7 +143,8 @@ class LockTimeout(StatusKitError, TimeoutError):
         path: the lock file.
         timeout: the seconds waited.
         holder: what the holder wrote into the lock file (``pid``, ``host``, ``since``...),
-            empty when it could not be read.
+            empty when the holder is unknown: no record, or one left by an earlier holder
+            (another program may hold the lock without writing one).
 
     """
 
@@ -162,6 +167,8 @@ class LockTimeout(StatusKitError, TimeoutError):
         if self.holder:
             who = ", ".join(f"{k} {v}" for k, v in sorted(self.holder.items()))
             text += f"; held by {who}"
+        else:
+            text += "; held by an unknown holder"
         return text
 
 
@@ -177,7 +184,7 @@ class CorruptStatus(StatusKitError, ValueError):
         path: the file, when there is one.
         json_path: where in the document (``$`` is the root), when known.
         position: ``(line, column)`` of a JSON syntax error, when known.
-        backups: backup files that exist and may be restored with an explicit repair.
+        backups: backup files that are valid and may be restored with an explicit repair.
         problems: every ``(json_path, reason)`` found, the first one included.
 
     """
@@ -219,8 +226,41 @@ class CorruptStatus(StatusKitError, ValueError):
             if self.backups:
                 text += "; backups: " + ", ".join(self.backups)
             else:
-                text += "; no backup exists"
+                text += "; no valid backup exists"
         return text
+
+
+class DuplicateTaskIds(CorruptStatus):
+    """A status in which one task id names several tasks.
+
+    Every operation by id would silently pick one of them, so writers refuse the status
+    until a person removes or renumbers the duplicates (``statuskit validate`` lists them).
+
+    Attributes:
+        ids: the ids that occur more than once, in order of first occurrence.
+        path: the status (its file, or the store's location), when known.
+
+    """
+
+    def __init__(self, ids: Sequence[str], path: str | None = None) -> None:
+        ids = tuple(ids)
+        super().__init__(
+            "duplicate task ids: " + ", ".join(ids),
+            path,
+            "$.tasks",
+            problems=[
+                ("$.tasks", f"task id {task_id!r} appears more than once") for task_id in ids
+            ],
+        )
+        self.args = (ids, path)  # what pickle passes back to __init__
+        self.ids = ids
+
+    def message(self) -> str:  # noqa: D102
+        where = self.path or "the status"
+        return (
+            f"{where} holds duplicate task ids ({', '.join(self.ids)}): every write is refused "
+            "until each id names one task"
+        )
 
 
 class SchemaTooNew(StatusKitError, ValueError):
@@ -249,14 +289,21 @@ class StatusMissing(StatusKitError, FileNotFoundError):
 
     Attributes:
         path: where it was looked for.
+        backups: backups of an earlier status that are still there (the status file itself
+            was deleted): an explicit repair restores the newest valid one.
 
     """
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
+    def __init__(self, path: str, backups: Sequence[str] = ()) -> None:
+        super().__init__(path, tuple(backups))
         self.path = path
+        self.backups = tuple(backups)
 
     def message(self) -> str:  # noqa: D102
+        if self.backups:
+            return f"no status at {self.path}, but backups of an earlier one exist: " + ", ".join(
+                self.backups
+            )
         return f"no status at {self.path} (create it first, e.g. `statuskit init`)"
 
 
@@ -265,14 +312,23 @@ class StatusExists(StatusKitError, FileExistsError):
 
     Attributes:
         path: the existing status.
+        backups: when the status file itself is gone, the backups of the earlier status
+            that are still there (creating over them would lose them in two writes).
 
     """
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
+    def __init__(self, path: str, backups: Sequence[str] = ()) -> None:
+        super().__init__(path, tuple(backups))
         self.path = path
+        self.backups = tuple(backups)
 
     def message(self) -> str:  # noqa: D102
+        if self.backups:
+            return (
+                f"{self.path} was deleted but backups of its earlier status exist ("
+                + ", ".join(self.backups)
+                + "); restore them, or start over explicitly"
+            )
         return f"a status already exists at {self.path}"
 
 
@@ -466,3 +522,26 @@ class StoreUnavailable(StatusKitError, ConnectionError):
 
     def message(self) -> str:  # noqa: D102
         return f"store {self.target} is unavailable: {self.reason}"
+
+
+class UnsafePath(StatusKitError, PermissionError):
+    """A path statuskit refuses to write through: a symbolic link, or not a regular file.
+
+    statuskit writes only regular files and folders of its own next to the status: a link
+    there (``status.json.lock -> /elsewhere``) would make it write, or create, a file outside
+    the status folder, and a replaced ``status.json`` link would be silently detached. Nothing
+    was written.
+
+    Attributes:
+        path: the offending path.
+        reason: what it is (``"a symbolic link to /elsewhere"``, ``"a FIFO"``...).
+
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path = path
+        self.reason = reason
+
+    def message(self) -> str:  # noqa: D102
+        return f"refusing to use {self.path}: it is {self.reason}; nothing was written"

@@ -284,6 +284,10 @@ class PlanStatus:
                 return task
         raise TaskNotFound(task_id, closest_ids(task_id, (t.id for t in self.tasks)))
 
+    def annotated(self, *intents: Intent) -> PlanStatus:
+        """The snapshot with ``intents`` added: why the change that returns it was made."""
+        return attrs.evolve(self, intents=(*self.intents, *intents))
+
     def has_task(self, task_id: str) -> bool:
         """Whether a task with this id exists."""
         return any(task.id == task_id for task in self.tasks)

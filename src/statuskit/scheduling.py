@@ -15,8 +15,10 @@ Ready tasks come in phase order, then natural id order (``2.9`` before ``2.10``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Literal
 
 import attrs
 
@@ -27,6 +29,7 @@ from statuskit.transitions import Op, apply_batch
 __all__ = [
     "NextReport",
     "Pick",
+    "WaitKind",
     "Waiting",
     "claimable",
     "fail_stuck",
@@ -48,6 +51,11 @@ class Pick:
     """Why it is ready (``"no dependencies"``, ``"dependencies done: 1.1, 1.2"``)."""
 
 
+WaitKind = Literal["dependency", "unknown_dependency", "sequential_group", "earlier_phase"]
+"""What keeps a task waiting: an unfinished dependency, a dependency on an id the plan does not
+have, its sequential group (busy, or another of its tasks offered first), an earlier phase."""
+
+
 @attrs.frozen
 class Waiting:
     """A pending task that may not start yet, and every reason why not."""
@@ -56,6 +64,8 @@ class Waiting:
     """The task."""
     reasons: tuple[str, ...]
     """Each obstacle: a dependency, a busy sequential group, an unfinished earlier phase."""
+    kinds: tuple[WaitKind, ...] = ()
+    """The kind of each reason, in the same order (what ``next`` counts by)."""
 
 
 @attrs.frozen
@@ -67,6 +77,11 @@ class NextReport:
     waiting: tuple[Waiting, ...]
     """Every pending task that is not ready, with reasons."""
 
+    @property
+    def waiting_by_kind(self) -> Mapping[WaitKind, int]:
+        """How many waiting tasks each kind of reason holds back (a task counts once per kind)."""
+        return Counter(kind for wait in self.waiting for kind in dict.fromkeys(wait.kinds))
+
 
 def _phase_rank(status: PlanStatus) -> dict[str, int]:
     ranks: dict[str, int] = {}
@@ -75,7 +90,7 @@ def _phase_rank(status: PlanStatus) -> dict[str, int]:
     return ranks
 
 
-def _obstacles(status: PlanStatus, *, cross_phase: bool) -> dict[str, list[str]]:
+def _obstacles(status: PlanStatus, *, cross_phase: bool) -> dict[str, list[tuple[WaitKind, str]]]:
     """For every pending or failed task, the reasons it cannot start (empty: it can)."""
     by_id = {task.id: task for task in status.tasks}
     ranks = _phase_rank(status)
@@ -91,28 +106,36 @@ def _obstacles(status: PlanStatus, *, cross_phase: bool) -> dict[str, list[str]]
         group = task.sequential_group
         if group is not None and task.status is TaskState.IN_PROGRESS:
             busy_groups.setdefault(group, task.id)
-    result: dict[str, list[str]] = {}
+    result: dict[str, list[tuple[WaitKind, str]]] = {}
     for task in status.tasks:
         if task.status not in (TaskState.PENDING, TaskState.FAILED):
             continue
-        reasons = []
+        reasons: list[tuple[WaitKind, str]] = []
         for dep in task.dependencies:
             other = by_id.get(dep)
             if other is None:
-                reasons.append(f"depends on unknown task {dep}")
+                reasons.append(("unknown_dependency", f"depends on unknown task {dep}"))
             elif not other.status.is_done:
-                reasons.append(f"waiting for {dep} ({other.status.value})")
+                reasons.append(("dependency", f"waiting for {dep} ({other.status.value})"))
         group = task.sequential_group
         if group is not None and group in busy_groups:
-            reasons.append(f"sequential group {group} busy: {busy_groups[group]} in progress")
+            reasons.append(
+                (
+                    "sequential_group",
+                    f"sequential group {group} busy: {busy_groups[group]} in progress",
+                )
+            )
         if (
             not cross_phase
             and first_open is not None
             and ranks[task.phase] > ranks[first_open.phase]
         ):
             reasons.append(
-                f"earlier phase {first_open.phase!r} unfinished "
-                f"({first_open.id} {first_open.status.value})"
+                (
+                    "earlier_phase",
+                    f"earlier phase {first_open.phase!r} unfinished "
+                    f"({first_open.id} {first_open.status.value})",
+                )
             )
         result[task.id] = reasons
     return result
@@ -167,14 +190,20 @@ def next_tasks(status: PlanStatus, n: int = 1, *, cross_phase: bool = False) -> 
     picks = _select(free, n)
     picked = {task.id for task in picks}
     waiting = [
-        Waiting(task, tuple(obstacles[task.id]))
+        Waiting(
+            task,
+            tuple(text for _, text in obstacles[task.id]),
+            tuple(kind for kind, _ in obstacles[task.id]),
+        )
         for task in _order(status, [task for task in pending if obstacles[task.id]])
     ]
     picked_groups = {task.sequential_group: task.id for task in picks if task.sequential_group}
     for task in free:
         sibling = picked_groups.get(task.sequential_group or "")
         if task.id not in picked and sibling is not None:
-            waiting.append(Waiting(task, (f"sequential group: {sibling} goes first",)))
+            waiting.append(
+                Waiting(task, (f"sequential group: {sibling} goes first",), ("sequential_group",))
+            )
     return NextReport(
         ready=tuple(Pick(task, _why_ready(task)) for task in picks), waiting=tuple(waiting)
     )

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
-from statuskit.errors import CorruptStatus, PlanMismatch, StatusMissing
-from statuskit.ids import findings_file_name
+from statuskit.errors import CorruptStatus, DuplicateTaskIds, PlanMismatch, StatusMissing
+from statuskit.ids import duplicate_ids, findings_file_name
 from statuskit.leases import DEFAULT_LEASE
 from statuskit.model import Holder, Intent, PlanStatus, Run, Summary, Task
 from statuskit.store.base import Change, Restorable, StatusStore, StoreClock
@@ -81,10 +81,8 @@ class _Step(Generic[R]):
 
 def _acting(status: PlanStatus, owner: str | None) -> PlanStatus:
     """``status`` annotated with who acted, for the journal's actor."""
-    if owner is None:
-        return status
-    return attrs.evolve(
-        status, intents=(*status.intents, Intent(kind="by", details={"owner": owner}))
+    return (
+        status if owner is None else status.annotated(Intent(kind="by", details={"owner": owner}))
     )
 
 
@@ -148,11 +146,28 @@ class Tracker:
             raise PlanMismatch(self.plan_path, status.plan_path or "", self.store.location)
         return status
 
+    def _writable(self, status: PlanStatus) -> PlanStatus:
+        # A status in which one id names two tasks is ambiguous: an operation by id would
+        # silently pick one of them. Every backend gets the same refusal, inside the update.
+        duplicates = duplicate_ids(task.id for task in status.tasks)
+        if duplicates:
+            raise DuplicateTaskIds(duplicates, self.store.location)
+        return self._check(status)
+
     def _run(
-        self, step: Callable[[PlanStatus], tuple[PlanStatus, R]], *, dry_run: bool
+        self,
+        step: Callable[[PlanStatus], tuple[PlanStatus, R]],
+        *,
+        dry_run: bool,
+        repairing: bool = False,
     ) -> tuple[PlanStatus, R, bool]:
-        """Apply ``step`` through ``update`` (or to a read, for a dry run)."""
-        checked = _Step(lambda current: step(self._check(current)))
+        """Apply ``step`` through ``update`` (or to a read, for a dry run).
+
+        The status is checked first: it must belong to the tracker's plan and, unless
+        ``repairing`` (repair changes no task and reports duplicates), hold each id once.
+        """
+        check = self._check if repairing else self._writable
+        checked = _Step(lambda current: step(check(current)))
         if dry_run:
             current = self.store.read()
             result = checked(current)
@@ -177,10 +192,9 @@ class Tracker:
             new = change(current)
             if new is current:
                 return new
-            # Who acted: the owner named, else the holder whose token the write carried.
-            who = owner
-            if who is None and token is not None:
-                who = current.task(task_id).owner
+            # Who acted (for the journal): the owner named, or the holder whose token was given.
+            holder = current.task(task_id).owner if token is not None else None
+            who = owner if owner is not None else holder
             return _acting(new, who)
 
         status, changed = self._change(step, dry_run=dry_run)
@@ -367,14 +381,10 @@ class Tracker:
         lease: timedelta | None = None,
         dry_run: bool = False,
     ) -> Task:
-        """Extend the lease of a task held with ``token``; return the task after it.
+        """Extend the lease of a task held with ``token`` (by default by the length it had).
 
-        ``lease`` defaults to the length of the lease as last taken or extended.
-
-        Raises:
-            StaleClaim: ``token`` is not the task's current claim token (stop working on it).
-            InvalidTransition: the task is no longer in progress.
-
+        Returns the task after it. Raises :class:`~statuskit.StaleClaim` when ``token`` is not
+        the task's current one (stop working on it), ``InvalidTransition`` when it is done.
         """
         from statuskit.leases import heartbeat
 
@@ -452,8 +462,9 @@ class Tracker:
         claim token of a leased task is checked before the text is written and again, with
         the record, under the store's lock.
         """
-        # TaskNotFound, StaleClaim before anything is written.
-        check_token(self.status().task(task_id), token, force=force)
+        # TaskNotFound, another plan, duplicate ids, StaleClaim: before anything is written.
+        task = self._writable(self.store.read()).task(task_id)
+        check_token(task, token, force=force)
         if dry_run:
             return self.store.findings_location(task_id)
         location = self.store.write_findings(task_id, text)
@@ -504,11 +515,9 @@ class Tracker:
 
         def step(current: PlanStatus) -> tuple[PlanStatus, ApplyReport]:
             new, report = sync_apply(plan, current, now=now, prune=prune)
-            if new is current:
-                return new, report
-            details = {"added": len(report.added), "pruned": len(report.pruned)}
-            synced = Intent(kind="synced", details=details)
-            return attrs.evolve(new, intents=(*new.intents, synced)), report
+            counts = {"added": len(report.added), "pruned": len(report.pruned)}
+            synced = Intent(kind="synced", details=counts)
+            return (new if new is current else new.annotated(synced)), report
 
         _, report, _ = self._run(step, dry_run=dry_run)
         return report
@@ -540,12 +549,10 @@ class Tracker:
 
         def step(current: PlanStatus) -> tuple[PlanStatus, tuple[Problem, ...]]:
             new, fixed = repair(current, now=now)
-            if new is current:
-                return new, fixed
             repaired = Intent(kind="repaired", details={"fixed": [p.code for p in fixed]})
-            return attrs.evolve(new, intents=(*new.intents, repaired)), fixed
+            return (new if new is current else new.annotated(repaired)), fixed
 
-        status, fixed, changed = self._run(step, dry_run=dry_run)
+        status, fixed, changed = self._run(step, dry_run=dry_run, repairing=True)
         remaining = tuple(problem for problem in validate(status) if not problem.fixable)
         if not changed:
             return RepairReport(action="none", remaining=remaining)

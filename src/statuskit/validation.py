@@ -19,8 +19,7 @@ from typing import Any, Literal
 import attrs
 
 from statuskit.graph import describe_cycle, find_cycles
-from statuskit.model import PlanStatus, Task, TaskState
-from statuskit.summary import summarize
+from statuskit.model import PlanStatus, Task, TaskState, summarize
 
 __all__ = ["Problem", "repair", "validate"]
 

@@ -12,10 +12,12 @@ from datetime import timedelta
 
 __all__ = [
     "DEFAULT_OUTPUT_DIR",
+    "MAX_BYTES",
     "MAX_COUNT",
     "MAX_DURATION",
     "MAX_SECONDS",
     "add_plan_options",
+    "byte_size",
     "count",
     "duration",
     "nonempty",
@@ -33,9 +35,14 @@ MAX_DURATION = timedelta(days=3650)
 MAX_COUNT = 1_000_000
 """The largest count accepted."""
 
+MAX_BYTES = 1 << 30
+"""The largest size accepted (1 GiB)."""
+
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_NUMBER = re.compile(r"\d{1,12}(?:\.\d{1,9})?")
-_PART = re.compile(r"(\d{1,12}(?:\.\d{1,9})?)\s*(ms|s|m|h|d)")
+_SIZE = r"(\d{1,10})\s*([kmg]i?b?|b)?"
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+_NUMBER = r"\d{1,12}(?:\.\d{1,9})?"
+_PART = rf"({_NUMBER})\s*(ms|s|m|h|d)"
 
 
 def parse_duration(text: str) -> timedelta:
@@ -46,10 +53,10 @@ def parse_duration(text: str) -> timedelta:
 
     """
     text = text.strip().lower()
-    if _NUMBER.fullmatch(text):
+    if re.fullmatch(_NUMBER, text):
         seconds_ = float(text)
     else:
-        parts = _PART.findall(text)
+        parts = re.findall(_PART, text)
         if not parts or "".join(f"{n}{u}" for n, u in parts) != re.sub(r"\s+", "", text):
             raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 30m, 2h, 1h30m)")
         seconds_ = sum(float(n) * _UNITS[u] for n, u in parts)
@@ -96,6 +103,25 @@ def seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"must be a number of seconds from 0 to {MAX_SECONDS:g}: {text}"
         )
+    return value
+
+
+def byte_size(text: str) -> int:
+    """Argparse type: a size in bytes, ``4096``, ``512k``, ``10M``, ``1G`` (binary units).
+
+    Raises:
+        argparse.ArgumentTypeError: not a size, or above :data:`MAX_BYTES`.
+
+    """
+    match = re.fullmatch(_SIZE, text.strip().lower())
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"not a size in bytes: {text!r} (use e.g. 4096, 512k, 10M)"
+        )
+    number, unit = match.groups()
+    value = int(number) * _SIZE_UNITS[(unit or "")[:1]]
+    if value > MAX_BYTES:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_BYTES} bytes (1G): {text}")
     return value
 
 

@@ -23,6 +23,16 @@ __all__ = ["POINTER_FILE", "Context"]
 POINTER_FILE = os.path.join(".claude", "current-plan.txt")
 
 
+def _env(name: str) -> str | None:
+    """An environment variable's value; one that is not UTF-8 text is a usage error."""
+    value = os.environ.get(name)
+    if value and any("\ud800" <= char <= "\udfff" for char in value):
+        raise CliError(
+            "usage", f"${name} is not valid UTF-8 text", "statuskit's settings must be UTF-8"
+        )
+    return value
+
+
 class Context:
     """The global options of one call, and the plan, store and tracker they lead to."""
 
@@ -44,7 +54,7 @@ class Context:
         if self.plan_arg:
             self.plan_source = "--plan"
             return self.plan_arg
-        env = os.environ.get("STATUSKIT_PLAN")
+        env = _env("STATUSKIT_PLAN")
         if env:
             self.plan_source = "$STATUSKIT_PLAN"
             return env
@@ -96,7 +106,7 @@ class Context:
         """--store, else $STATUSKIT_STORE (``None``: the JSON layout)."""
         if self.store_arg:
             return self.store_arg
-        env = os.environ.get("STATUSKIT_STORE")
+        env = _env("STATUSKIT_STORE")
         return env or None
 
     def status_path(self) -> str:
@@ -125,6 +135,10 @@ class Context:
         # pointer file did not choose this status, so they are no evidence of a mismatch.
         plan = self.plan_arg if self.status_arg else self.plan_path(required=False)
         return Tracker(self.store(), plan_path=plan)
+
+    def location(self) -> str | None:
+        """Where the opened store keeps the status (``None``: no store was opened)."""
+        return self._store.location if self._store is not None else None
 
     def close(self) -> None:
         """Close the store, if one was opened."""

@@ -75,13 +75,17 @@ def _transition(exc: errors.InvalidTransition) -> CliError:
 
 
 def _lock(exc: errors.LockTimeout) -> CliError:
-    who = f"process {exc.holder_pid}" if exc.holder_pid else "another writer"
-    return CliError(
-        "lock_busy",
-        str(exc),
-        f"{who} holds the lock; retry, raise --lock-timeout, or check that process",
-        holder=exc.holder,
-    )
+    if exc.holder_pid:
+        hint = (
+            f"process {exc.holder_pid} holds the lock; retry, raise --lock-timeout, or check "
+            "that process"
+        )
+    else:
+        hint = (
+            "the holder is unknown (a program that locks without saying who it is, e.g. "
+            "flock(1)); retry, or raise --lock-timeout"
+        )
+    return CliError("lock_busy", str(exc), hint, holder=exc.holder)
 
 
 def _corrupt(exc: errors.CorruptStatus) -> CliError:
@@ -149,7 +153,13 @@ _TABLE: tuple[tuple[type[BaseException], Callable[[Any], CliError]], ...] = (
     (
         errors.StatusMissing,
         lambda exc: CliError(
-            "not_found", str(exc), "create it with `statuskit --plan PLAN.md init`", path=exc.path
+            "not_found",
+            str(exc),
+            "`statuskit validate --repair` restores the newest valid backup"
+            if exc.backups
+            else "create it with `statuskit --plan PLAN.md init`",
+            path=exc.path,
+            backups=list(exc.backups),
         ),
     ),
     (
@@ -162,6 +172,16 @@ _TABLE: tuple[tuple[type[BaseException], Callable[[Any], CliError]], ...] = (
         errors.RepairRefused,
         lambda exc: CliError("corrupt", str(exc), "restore a copy by hand, or use --rebuild"),
     ),
+    (
+        errors.DuplicateTaskIds,
+        lambda exc: CliError(
+            "corrupt",
+            str(exc),
+            "edit the status so that each id names one task (`statuskit validate` lists "
+            "them); no write is accepted before",
+            ids=list(exc.ids),
+        ),
+    ),
     (errors.CorruptStatus, _corrupt),
     (
         errors.SchemaTooNew,
@@ -170,7 +190,13 @@ _TABLE: tuple[tuple[type[BaseException], Callable[[Any], CliError]], ...] = (
     (
         errors.StatusExists,
         lambda exc: CliError(
-            "exists", str(exc), "use `statuskit sync-check` to compare it with the plan"
+            "exists",
+            str(exc),
+            "`statuskit validate --repair` restores the newest valid backup; `statuskit "
+            "init --force` starts over (the backups are set aside, not deleted)"
+            if exc.backups
+            else "use `statuskit sync-check` to compare it with the plan",
+            backups=list(exc.backups),
         ),
     ),
     (
@@ -198,6 +224,16 @@ _TABLE: tuple[tuple[type[BaseException], Callable[[Any], CliError]], ...] = (
         errors.StoreUnavailable,
         lambda exc: CliError(
             "unavailable", str(exc), "nothing was written; retry when the store is back"
+        ),
+    ),
+    (
+        errors.UnsafePath,
+        lambda exc: CliError(
+            "io_error",
+            str(exc),
+            "statuskit writes only regular files and folders of its own next to the status: "
+            "remove the link or the odd file (a status link: use its target's path)",
+            path=exc.path,
         ),
     ),
     (KeyboardInterrupt, lambda exc: CliError("interrupted", "interrupted", "")),

@@ -14,22 +14,55 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from statuskit.cli._args import add_plan_options
 from statuskit.cli._context import Context
 from statuskit.cli._errors import CliError, error_document, translate
-from statuskit.cli._output import OutputFailed, emit, emit_text
+from statuskit.cli._output import OutputFailed, emit, emit_text, flush
 from statuskit.cli._table import COMMANDS, Command, by_name
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
 __all__ = ["build_parser", "main"]
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter without ``shutil`` (and its compression modules) on every call.
+
+    argparse builds a formatter for each argument added; the stock one asks ``shutil`` for
+    the terminal width each time, and importing shutil costs ~3 ms a call.
+    """
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24):
+        super().__init__(prog, indent_increment, max_help_position, width=_width())
+
+
+def _width() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", "0")) or os.get_terminal_size(2).columns
+    except (OSError, ValueError):
+        columns = 80
+    return max(columns - 2, 40)
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing usage and exiting."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(**kwargs)
+
     def error(self, message: str) -> NoReturn:
         raise CliError("usage", message, f"see `{self.prog} --help`")
+
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
+        """Help on stdout through the guarded writer (argparse ignores write errors)."""
+        if file is None:
+            emit_text(self.format_help())
+        else:
+            super().print_help(file)
 
 
 _EPILOG = (
@@ -41,15 +74,23 @@ _EPILOG = (
 )
 
 
+# argparse translates every message it builds through gettext, and each lookup searches the
+# locale folders for a catalogue (a dozen stat calls): about 5 ms per command, a tenth of a
+# status update. statuskit's messages are English only, so the lookup is skipped.
+argparse._ = lambda message: message  # type: ignore[attr-defined]
+
+
 def _module(command: Command) -> Any:
     return importlib.import_module(command.module)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; with ``only``, just that command gets its arguments.
+    """The argument parser; with ``only``, just that command's parser is built.
 
-    Every command is listed (so help and "invalid choice" messages are complete), but building
-    each command's arguments means importing its module, which only the invoked one needs.
+    Building a subparser costs as much as the rest of a status update, and its arguments mean
+    importing its module, so a call builds only the command it names. Whenever that parse
+    fails, :func:`_dispatch` parses again with every command built, so help and error
+    messages are those of the complete parser.
     """
     parser = _Parser(
         prog="statuskit",
@@ -61,7 +102,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
         if only is not None and command.name != only:
-            commands.add_parser(command.name, help=command.help, add_help=False)
             continue
         sub = commands.add_parser(
             command.name, help=command.help, description=command.help, epilog=_EPILOG
@@ -78,7 +118,39 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _not_text(argv: list[str]) -> CliError | None:
+    """A usage error for the first argument that is not UTF-8 text, naming it.
+
+    The operating system hands over bytes; Python keeps undecodable ones as lone surrogates,
+    which cannot be written into a status or printed as JSON. Caught here, before anything
+    runs, the error can say which argument and which byte (not a position in some file).
+    """
+    for index, arg in enumerate(argv):
+        at = next((i for i, char in enumerate(arg) if "\ud800" <= char <= "\udfff"), None)
+        if at is None:
+            continue
+        offset = len(arg[:at].encode("utf-8", "surrogateescape"))
+        code = ord(arg[at])
+        byte = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "a lone surrogate"
+        if arg.startswith("--") and "=" in arg:
+            name = arg.split("=", 1)[0]
+        elif index > 0 and argv[index - 1].startswith("-") and argv[index - 1] != "--":
+            name = argv[index - 1]
+        else:
+            name = f"argument {index + 1}"
+        return CliError(
+            "usage",
+            f"{name} is not valid UTF-8 text ({byte} at offset {offset}); nothing was done",
+            "statuskit's arguments, file names included, must be UTF-8: they are written into JSON",
+            argument=index + 1,
+        )
+    return None
+
+
 def _dispatch(args_list: list[str]) -> int:
+    problem = _not_text(args_list)
+    if problem is not None:
+        raise problem
     # Guess the command from argv (a value such as `--plan init` can look like one); if the
     # parse says otherwise, parse again with the right command's arguments.
     only = next((arg for arg in args_list if by_name(arg) is not None), None)
@@ -103,14 +175,23 @@ def _dispatch(args_list: list[str]) -> int:
     ctx = Context(args)
     try:
         result = handler(ctx, args)
+        location = ctx.location()
     finally:
         ctx.close()
-    if isinstance(result, int):
-        return result  # a command that printed its own output (stream)
-    if isinstance(result, str):
-        emit_text(result)
-        return 0
-    emit(result)
+    try:
+        if isinstance(result, int):
+            flush()  # a command that printed its own output (stream): did it all get out?
+            return result
+        if isinstance(result, str):
+            emit_text(result)
+            return 0
+        if command.mutating and location is not None and result.get("ok"):
+            # Every change says which status it changed (two plans may share a name).
+            result.setdefault("store", location)
+        emit(result)
+    except OutputFailed as exc:
+        exc.mutating = command.mutating
+        raise
     return 0
 
 
@@ -138,13 +219,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (the console script exits with it)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _dispatch(args_list)
-    except SystemExit as exc:  # --help and argparse's own exits
-        return exc.code if isinstance(exc.code, int) else 0
+        try:
+            return _dispatch(args_list)
+        except SystemExit as exc:  # --help and argparse's own exits
+            flush()
+            return exc.code if isinstance(exc.code, int) else 0
     except OutputFailed as exc:
+        done: dict[bool | None, str] = {
+            True: ", and any change it made is stored",
+            False: " and changed nothing",
+        }
         _stderr(
-            f"statuskit: could not write the result to stdout ({exc}); the command itself "
-            "ran, and any change it made is stored"
+            f"statuskit: could not write the result to stdout ({exc}); the command ran"
+            + done.get(exc.mutating, "")
         )
         return CliError("io_error", "").exit_code
     except BaseException as exc:

@@ -15,13 +15,14 @@ from typing import Any
 
 from statuskit._jsontext import escape
 
-__all__ = ["GuardedStdout", "OutputFailed", "dumps_line", "emit", "emit_text", "warn"]
-
-# Characters str.splitlines() breaks on that JSON may carry raw inside strings.
+__all__ = ["GuardedStdout", "OutputFailed", "dumps_line", "emit", "emit_text", "flush", "warn"]
 
 
 class OutputFailed(Exception):
     """stdout is closed or full: the result could not be printed."""
+
+    mutating: bool | None = None
+    """Whether the command that ran may have changed a status (``None``: not known)."""
 
 
 def _finite(value: Any) -> Any:
@@ -47,6 +48,16 @@ def dumps_line(document: Any, *, indent: int | None = None) -> str:
 def _write(text: str) -> None:
     """Write and flush."""
     _write_only(text, flush=True)
+
+
+def flush() -> None:
+    """Flush what was printed; a closed or full stdout raises :class:`OutputFailed`.
+
+    Without it, a failure would surface only in the interpreter's own flush at exit: a
+    message about an ignored exception and exit code 120, after the command said 0.
+    """
+    if sys.stdout is not None:
+        _write_only("", flush=True)
 
 
 def _write_only(text: str, *, flush: bool = False) -> None:

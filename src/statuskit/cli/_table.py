@@ -66,6 +66,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("retryable", _Q, "failed tasks that may be retried"),
     Command("detect-stuck", _Q, "tasks in progress for too long", mutating=True),
     Command("log", "statuskit.cli.journal", "the journal: who changed what, when"),
+    Command("mcp", "statuskit.cli.mcp", "serve the plan's operations to MCP clients (stdio)"),
     Command("stream", "statuskit.cli.stream", "print the events of an agent's output", plan=False),
     Command("run", "statuskit.cli.orchestrate", "drive an agent through the plan", mutating=True),
     Command(

@@ -1,16 +1,30 @@
-"""Findings commands: write-findings, read-findings."""
+"""Findings commands: write-findings, read-findings.
+
+Findings come from a regular file, a pipe (``--file <(cmd)``) or stdin, and are read up to a
+limit (:data:`DEFAULT_MAX_BYTES`, ``--max-bytes``, ``$STATUSKIT_FINDINGS_MAX_BYTES``): at most
+one byte more than the limit is ever read, so ``--file /dev/zero`` or an endless pipe stops
+with a clear error instead of filling memory. Devices, sockets and folders are refused before
+they are opened. The text must be UTF-8; the error names the source and the byte.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
-from typing import Any
+from typing import IO, Any
 
-from statuskit.cli._args import task_id
+from statuskit.cli._args import byte_size, task_id
 from statuskit.cli._common import dry
 from statuskit.cli._context import Context
 from statuskit.cli._errors import CliError
 from statuskit.cli.tasks import add_token
+
+DEFAULT_MAX_BYTES = 10 << 20
+"""The largest findings accepted by default: 10 MiB."""
+MAX_BYTES_ENV = "STATUSKIT_FINDINGS_MAX_BYTES"
+_CHUNK = 1 << 16
 
 
 def args_write_findings(parser: argparse.ArgumentParser) -> None:
@@ -18,20 +32,121 @@ def args_write_findings(parser: argparse.ArgumentParser) -> None:
         "task_id", type=task_id, metavar="TASK_ID", help="the task, as the plan numbers it (1.2)"
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--file", help="read the findings from this file")
+    source.add_argument("--file", help="read the findings from this file (or a pipe)")
     source.add_argument("--stdin", action="store_true", help="read the findings from stdin")
     add_token(parser)
+    parser.add_argument(
+        "--max-bytes",
+        type=byte_size,
+        default=None,
+        metavar="N",
+        help=f"the largest findings accepted, e.g. 512k, 50M (${MAX_BYTES_ENV}; 10M)",
+    )
+
+
+def _limit(args: argparse.Namespace) -> int:
+    if args.max_bytes is not None:
+        return int(args.max_bytes)
+    env = os.environ.get(MAX_BYTES_ENV)
+    if not env:
+        return DEFAULT_MAX_BYTES
+    try:
+        return byte_size(env)
+    except argparse.ArgumentTypeError as exc:
+        raise CliError("usage", f"${MAX_BYTES_ENV}: {exc}", "unset it, or give e.g. 10M") from None
+
+
+def _too_large(source: str, limit: int) -> CliError:
+    return CliError(
+        "usage",
+        f"{source} holds more than the findings limit of {limit} bytes; nothing was written",
+        f"raise the limit with --max-bytes (or ${MAX_BYTES_ENV}), or write a shorter summary",
+        limit=limit,
+    )
+
+
+def _read_bytes(handle: IO[bytes], limit: int, source: str) -> bytes:
+    """Read to the end, but never more than ``limit + 1`` bytes."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = handle.read(min(_CHUNK, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise _too_large(source, limit)
+
+
+def _read_text_stream(handle: IO[str], limit: int, source: str) -> bytes:
+    """A text stdin (no binary buffer, e.g. a test's): the same limit, counted in bytes."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = handle.read(min(_CHUNK, limit + 1 - total)).encode("utf-8", "surrogatepass")
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise _too_large(source, limit)
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(
+            "usage",
+            f"{source} is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} "
+            f"({exc.reason}); nothing was written",
+            "findings are UTF-8 text; convert the file first (e.g. with iconv)",
+        ) from None
+
+
+def _from_stdin(limit: int) -> str:
+    stream = sys.stdin
+    if stream is None:
+        raise CliError("usage", "stdin is closed: no findings to read", "pipe them in, or --file")
+    binary = getattr(stream, "buffer", None)
+    if binary is not None:
+        data = _read_bytes(binary, limit, "stdin")
+    else:
+        data = _read_text_stream(stream, limit, "stdin")
+    return _decode(data, "stdin")
+
+
+def _kind_refused(path: str, mode: int) -> CliError:
+    from statuskit.store._lock import describe_kind
+
+    return CliError(
+        "usage",
+        f"findings file {path} is {describe_kind(mode)}, not a file or a pipe",
+        "give a regular file, a pipe (--file <(command)), or use --stdin",
+    )
+
+
+def _from_file(path: str, limit: int) -> str:
+    # Looked at before opening: opening a device can have effects of its own, and reading
+    # one (/dev/zero) never ends.
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise CliError("not_found", f"findings file {path} not found") from None
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise _kind_refused(path, mode)
+    with open(path, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode  # what was opened, not what was looked at
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise _kind_refused(path, mode)
+        data = _read_bytes(handle, limit, f"findings file {path}")
+    return _decode(data, f"findings file {path}")
 
 
 def run_write_findings(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
-    if args.stdin:
-        text = sys.stdin.read()
-    else:
-        try:
-            with open(args.file, encoding="utf-8") as handle:
-                text = handle.read()
-        except FileNotFoundError:
-            raise CliError("not_found", f"findings file {args.file} not found") from None
+    limit = _limit(args)
+    text = _from_stdin(limit) if args.stdin else _from_file(args.file, limit)
     tracker = ctx.tracker()
     location = tracker.write_findings(args.task_id, text, token=args.token, dry_run=args.dry_run)
     return {

@@ -15,17 +15,33 @@ from statuskit.cli._context import Context
 from statuskit.cli._errors import CliError
 
 if TYPE_CHECKING:
-    from statuskit.orchestrator import RunResult
+    from statuskit import PlanStatus
+    from statuskit.orchestrator import AgentCommand, RunResult
+
+_MIB = 1024 * 1024
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
     agent = parser.add_mutually_exclusive_group()
-    agent.add_argument("--agent-cmd", help="the agent command (default: Claude Code)")
+    agent.add_argument(
+        "--agent-cmd",
+        metavar="CMD",
+        help="the agent command; {prompt} is replaced by the prompt, else it goes to stdin "
+        "(default: $STATUSKIT_AGENT_CMD, [tool.statuskit] agent in pyproject.toml, "
+        "agent in .statuskit.toml, then Claude Code; see docs/howto/claude-code.md)",
+    )
     agent.add_argument("--simulate", metavar="SCENARIO", help="ok, flaky, fail, hang or crash")
     parser.add_argument("--batch", type=count, default=1, help="tasks per agent session (1)")
     parser.add_argument("--max-iterations", type=count, default=50, help="agent sessions (50)")
     parser.add_argument(
         "--timeout", type=seconds, default=1800.0, help="seconds per session (1800)"
+    )
+    parser.add_argument(
+        "--result-grace",
+        type=seconds,
+        default=10.0,
+        metavar="S",
+        help="seconds an agent may run on after its result line before it is ended (10)",
     )
     parser.add_argument("--retries", type=count, default=2, help="retries per task (2)")
     parser.add_argument(
@@ -34,23 +50,61 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backoff", type=seconds, default=2.0, help="seconds before a first retry (2)"
     )
+    parser.add_argument(
+        "--log-cap",
+        type=count,
+        default=16,
+        metavar="MIB",
+        help="MiB per session log file before it is rotated (16)",
+    )
     parser.add_argument("--no-tui", action="store_true", help="plain lines instead of the UI")
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        help="also give a Claude Code agent statuskit's MCP tools (--mcp-config; see "
+        "docs/howto/mcp.md)",
+    )
+
+
+def _with_mcp(argv: tuple[str, ...], prefix: list[str], log_dir: str) -> tuple[str, ...]:
+    """Claude Code's argv with statuskit's MCP server added and its tools allowed.
+
+    The server runs with this installation's Python, on the same plan and store as the
+    commands in the prompt; its configuration is written beside the session logs.
+    """
+    import json
+
+    os.makedirs(log_dir, exist_ok=True)
+    config = os.path.join(os.path.abspath(log_dir), "mcp.json")
+    server = {"command": sys.executable, "args": ["-m", "statuskit", "mcp", *prefix[1:]]}
+    with open(config, "w", encoding="utf-8") as handle:
+        json.dump({"mcpServers": {"statuskit": server}}, handle, indent=2)
+    words = list(argv)
+    if "--allowedTools" in words[:-1]:
+        at = words.index("--allowedTools") + 1
+        words[at] = f"{words[at]},mcp__statuskit"
+    else:
+        words += ["--allowedTools", "mcp__statuskit"]
+    return (*words, "--mcp-config", config)
 
 
 def _cli_prefix(ctx: Context) -> list[str]:
     """The statuskit command the agent must run, pointing at the same status."""
     if ctx.status_arg:
-        return ["statuskit", "--status", ctx.status_arg]
-    plan = ctx.plan_path()
-    assert plan is not None
-    prefix = ["statuskit", "--plan", plan]
-    url = ctx.store_url()
-    if url is not None:
-        prefix += ["--store", url]
-    if ctx.plan_key_arg:
-        prefix += ["--plan-key", ctx.plan_key_arg]
-    if ctx.output_dir != DEFAULT_OUTPUT_DIR:
-        prefix += ["--output-dir", ctx.output_dir]
+        prefix = ["statuskit", "--status", ctx.status_arg]
+    else:
+        plan = ctx.plan_path()
+        assert plan is not None
+        prefix = ["statuskit", "--plan", plan]
+        url = ctx.store_url()
+        if url is not None:
+            prefix += ["--store", url]
+        if ctx.plan_key_arg:
+            prefix += ["--plan-key", ctx.plan_key_arg]
+        if ctx.output_dir != DEFAULT_OUTPUT_DIR:
+            prefix += ["--output-dir", ctx.output_dir]
+    if ctx.lock_timeout != 10.0:
+        prefix += ["--lock-timeout", f"{ctx.lock_timeout:g}"]
     return prefix
 
 
@@ -61,8 +115,8 @@ def _log_dir(ctx: Context) -> str:
     return os.path.join(ctx.output_dir, ctx.plan_key(), "logs")
 
 
-def _agent(args: argparse.Namespace) -> list[str]:
-    from statuskit.orchestrator import DEFAULT_AGENT
+def _agent(args: argparse.Namespace) -> AgentCommand:
+    from statuskit.orchestrator import AgentCommand, CommandError, resolve_agent
 
     if args.simulate:
         from statuskit.orchestrator.simulate import SCENARIOS
@@ -71,8 +125,38 @@ def _agent(args: argparse.Namespace) -> list[str]:
             raise CliError(
                 "usage", f"unknown scenario {args.simulate!r}", "choose " + ", ".join(SCENARIOS)
             )
-        return [sys.executable, "-m", "statuskit.orchestrator.simulate", args.simulate]
-    return shlex.split(args.agent_cmd or DEFAULT_AGENT)
+        argv = (sys.executable, "-m", "statuskit.orchestrator.simulate", args.simulate)
+        return AgentCommand(argv, "--simulate")
+    try:
+        return resolve_agent(args.agent_cmd)
+    except CommandError as exc:
+        raise CliError(
+            "usage",
+            str(exc),
+            "give the command to run, e.g. --agent-cmd 'claude -p --output-format stream-json "
+            "--verbose'; see docs/howto/claude-code.md",
+        ) from None
+
+
+def _check_agent(agent: AgentCommand) -> None:
+    """A missing or unusable agent program is reported before any task is claimed."""
+    import shutil
+
+    program = agent.argv[0]
+    found = shutil.which(program)
+    if found is None and not os.path.exists(program):
+        raise CliError(
+            "agent_missing",
+            f"agent command {program!r} not found (from {agent.source})",
+            "install Claude Code (the `claude` command), pass --agent-cmd, or try --simulate ok",
+        )
+    path = found or program
+    if os.path.isdir(path) or not os.access(path, os.X_OK):
+        raise CliError(
+            "agent_missing",
+            f"agent command {program!r} is not an executable file (from {agent.source})",
+            "check --agent-cmd",
+        )
 
 
 def _shown(path: str) -> str:
@@ -82,89 +166,112 @@ def _shown(path: str) -> str:
 
 
 def _result_document(result: RunResult) -> dict[str, Any]:
-    return {
+    document = {
         "outcome": result.outcome,
+        "verdict": result.verdict,
         "runId": result.run_id,
         "sessions": result.sessions,
         "summary": summary_json(result.status),
         "failed": list(result.failed),
+        "released": list(result.released),
         "logs": _shown(result.log_dir),
     }
+    if result.stopped_by:
+        document["signal"] = result.stopped_by
+    return document
+
+
+def _fresh_status(ctx: Context, *, dry_run: bool) -> PlanStatus | None:
+    """A plan without a status yet gets one (said on stderr); ``None`` when there is one."""
+    store = ctx.store()
+    if store.exists():
+        return None
+    plan_path = ctx.plan_path(required=False) if not ctx.status_arg else ctx.plan_arg
+    if plan_path is None:
+        return None  # nothing to build it from: the read reports not_found with its hint
+    from statuskit import status_from_plan, utc_now
+    from statuskit.cli._output import warn
+    from statuskit.planfile import parse_plan
+
+    plan = parse_plan(ctx.read_plan_text(plan_path), source=plan_path)
+    for warning in plan.warnings:
+        warn(f"{plan_path}:{warning.line}: {warning.code}: {warning.message}")
+    status = status_from_plan(plan, now=utc_now(), plan_path=plan_path)
+    if not dry_run:
+        store.create(status)
+    verb = "would create" if dry_run else "created"
+    sys.stderr.write(
+        f"statuskit: {plan_path} had no status yet; {verb} {store.location} "
+        f"({len(status.tasks)} tasks)\n"
+    )
+    return status
 
 
 def _execute(ctx: Context, args: argparse.Namespace, *, backoff: float) -> dict[str, Any]:
     from statuskit.orchestrator import (
-        AgentMissing,
+        AgentCommand,
         Orchestrator,
         RunConfig,
         ViewState,
+        agent_argv,
         build_prompt,
         make_view,
     )
 
-    tracker = ctx.tracker()
-    status = tracker.status()  # not found / corrupt / another plan: before anything starts
     agent = _agent(args)
+    if getattr(args, "mcp", False):
+        if args.simulate:
+            raise CliError("usage", "--mcp is for a Claude Code agent, not --simulate")
+        agent = AgentCommand(_with_mcp(agent.argv, _cli_prefix(ctx), _log_dir(ctx)), agent.source)
+    fresh = _fresh_status(ctx, dry_run=args.dry_run)
+    tracker = ctx.tracker()
+    # Not found / corrupt / another plan's status: said before anything starts.
+    status = fresh if fresh is not None and args.dry_run else tracker.status()
     config = RunConfig(
         cli=_cli_prefix(ctx),
         plan_path=ctx.plan_path(required=False) or status.plan_path,
-        agent=agent,
+        agent=agent.argv,
         batch=max(1, args.batch),
         max_iterations=args.max_iterations,
         timeout=args.timeout,
+        result_grace=args.result_grace,
         retries=args.retries,
         backoff=backoff,
         stuck_after=args.stuck_after,
         log_dir=_log_dir(ctx),
+        log_cap=max(1, args.log_cap) * _MIB,
     )
     if args.dry_run:
         from statuskit import next_tasks
 
-        report = next_tasks(status, config.batch)
-        tasks = [pick.task for pick in report.ready]
+        tasks = [pick.task for pick in next_tasks(status, config.batch).ready]
+        prompt = build_prompt(tasks, cli=shlex.join(config.cli), plan_path=config.plan_path)
+        argv, stdin = agent_argv(agent.argv, prompt)
         return {
             "ok": True,
             "dryRun": True,
-            "agent": agent,
+            "argv": argv,
+            "agentSource": agent.source,
+            "promptOn": "argv" if stdin is None else "stdin",
             "wouldClaim": [task.id for task in tasks],
-            "prompt": build_prompt(tasks, cli=shlex.join(config.cli), plan_path=config.plan_path),
+            "prompt": prompt,
         }
     if not args.simulate:
-        import shutil
-
-        if shutil.which(agent[0]) is None and not os.path.exists(agent[0]):
-            raise CliError(
-                "agent_missing",
-                f"agent command {agent[0]!r} not found",
-                "install Claude Code (the `claude` command), pass --agent-cmd, or try "
-                "--simulate ok",
-            )
+        _check_agent(agent)
     view = make_view(ViewState(plan_name=status.plan_name or ""), tui=not args.no_tui)
-    try:
-        result = Orchestrator(config, view, tracker.store).run()
-    except AgentMissing as exc:
-        raise CliError("agent_missing", str(exc), "check --agent-cmd") from None
+    result = Orchestrator(config, view, tracker.store).run()
     document = _result_document(result)
     if result.outcome == "complete":
         return {"ok": True, **document}
-    if result.outcome == "blocked":
-        raise CliError(
-            "blocked",
-            "the plan is blocked: "
-            + (
-                f"{', '.join(result.failed)} failed beyond {args.retries} retries"
-                if result.failed
-                else "no task can start"
-            ),
-            "fix the cause, then `statuskit reset TASK_ID` and run again",
-            **document,
-        )
-    raise CliError(
-        "out_of_iterations",
-        f"stopped after {result.sessions} sessions with work left",
-        "run again, or raise --max-iterations",
-        **document,
-    )
+    reset = shlex.join([*config.cli, "reset", result.failed[0] if result.failed else "TASK_ID"])
+    hints = {
+        "blocked": f"fix the cause, then `{reset}` and run again",
+        "out_of_iterations": "run again, or raise --max-iterations",
+        "interrupted": "run again to go on: the tasks it held are pending again",
+        "agent_missing": "check --agent-cmd (see docs/howto/claude-code.md)",
+    }
+    code = "interrupted" if result.outcome == "interrupted" else result.outcome
+    raise CliError(code, result.verdict, hints.get(code, ""), **document)
 
 
 def args_run(parser: argparse.ArgumentParser) -> None:
@@ -186,18 +293,55 @@ def args_demo(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _demo_folder(folder: str, plan_text: str) -> None:
+    """Refuse a folder holding anything of someone else's: another plan, or a status.
+
+    The only status it accepts is an earlier demo's (the folder's plan is the demo plan, and
+    the status is that plan's): it is moved aside to ``status.json.previous-demo``.
+    """
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise CliError("usage", f"--dir {folder} is a file, not a folder")
+    plan_path = os.path.join(folder, "plan.md")
+    status_path = os.path.join(folder, "status.json")
+    hint = "choose an empty folder (or leave --dir out for a temporary one)"
+    same_plan = False
+    if os.path.lexists(plan_path):
+        try:
+            with open(plan_path, encoding="utf-8") as handle:
+                same_plan = handle.read() == plan_text
+        except (OSError, UnicodeDecodeError):
+            same_plan = False
+        if not same_plan or os.path.islink(plan_path):
+            raise CliError("exists", f"{plan_path} exists and is not the demo plan", hint)
+    if os.path.lexists(status_path):
+        from statuskit import JsonFileStore, StatusKitError, parse_plan
+
+        try:
+            earlier = JsonFileStore(status_path).read()
+        except StatusKitError:
+            earlier = None
+        # Recorded paths are relative to wherever that demo ran from: compare what they name.
+        ours = (
+            earlier is not None
+            and os.path.basename(earlier.plan_path or "") == "plan.md"
+            and earlier.plan_name == parse_plan(plan_text).title
+        )
+        if not (same_plan and ours) or os.path.islink(status_path):
+            raise CliError("exists", f"{status_path} exists and is not an earlier demo's", hint)
+        os.replace(status_path, status_path + ".previous-demo")
+
+
 def run_demo(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     from statuskit import open_store, parse_plan, status_from_plan, utc_now
     from statuskit.orchestrator import DEMO_PLAN
 
     folder = args.dir or tempfile.mkdtemp(prefix="statuskit-demo-")
+    _demo_folder(folder, DEMO_PLAN)
     os.makedirs(folder, exist_ok=True)
     plan_path = os.path.join(folder, "plan.md")
     with open(plan_path, "w", encoding="utf-8") as handle:
         handle.write(DEMO_PLAN)
     status_path = os.path.join(folder, "status.json")
-    if os.path.exists(status_path):
-        os.replace(status_path, status_path + ".previous-demo")
     with open_store(status_path) as store:
         store.create(status_from_plan(parse_plan(DEMO_PLAN), now=utc_now(), plan_path=plan_path))
     run_args = argparse.Namespace(
@@ -206,8 +350,10 @@ def run_demo(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
         batch=1,
         max_iterations=40,
         timeout=args.timeout,
+        result_grace=10.0,
         retries=2,
         stuck_after=None,
+        log_cap=16,
         no_tui=args.no_tui,
         dry_run=False,
     )

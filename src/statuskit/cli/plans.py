@@ -25,6 +25,11 @@ def args_init(parser: argparse.ArgumentParser) -> None:
         "--subtasks", action="store_true", help="track indented subtasks as tasks of their own"
     )
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="start over although backups of a deleted status remain (they are set aside)",
+    )
+    parser.add_argument(
         "--from-checkboxes",
         action="store_true",
         help="start tasks ticked in the plan (- [x]) as completed instead of pending",
@@ -51,9 +56,10 @@ def run_init(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     store = ctx.store()
     if not args.dry_run:
         try:
-            store.create(status)
-        except StatusExists:
-            ctx.tracker().status()  # PlanMismatch when the status is another plan's
+            store.create(status, force=args.force)
+        except StatusExists as exc:
+            if not exc.backups:
+                ctx.tracker().status()  # PlanMismatch when the status is another plan's
             raise
     return {
         "ok": True,

@@ -1,50 +1,66 @@
-"""The loop: claim, prompt, run the agent, watch it live, retry, and stop honestly.
+"""The loop: claim, prompt, run the agent, watch it live, retry, and stop honestly — on every path.
 
 Built only on statuskit's public API. One iteration:
 
 1. read the status; stop when every task is done (*complete*);
 2. with ``stuck_after``, mark tasks in progress for too long failed;
-3. claim up to ``batch`` ready tasks (failed ones below the retry limit included: the claim
-   counts the retry); wait ``backoff * 2**(retry-1)`` seconds before a retry;
-4. run the agent with a prompt naming the tasks and the exact statuskit commands, parse its
-   stream live, kill it (and its process group) at the timeout;
-5. any claimed task the agent left in progress is marked failed with the reason.
+3. look at what a claim would take; a retry first waits ``backoff * 2**(retry-1)`` seconds
+   (the task stays *failed* meanwhile, so the screen does not show it running), then claims;
+4. run the agent under a keeper with a prompt naming the tasks and the exact statuskit
+   commands; parse its stream live; end it at the timeout, or soon after its ``result``;
+5. a claimed task the agent left in progress *fails*: "agent ended without reporting the task"
+   with the detail (exit code, timeout, no result line) — retried like any failure.
 
-When nothing can be claimed and nothing is running, the plan is *blocked* (a failed task is
-out of retries, or dependencies can no longer be met) — never reported complete.
+When nothing can be claimed, tasks held by a dead orchestrator on this host are released;
+tasks held by a live one are waited for; with nothing left to wait for, the plan is *blocked*
+(a failed task is out of retries, or dependencies can no longer be met) — never complete.
+
+Every other way out — the agent cannot start, Ctrl-C, SIGTERM, SIGHUP, an error in this code —
+ends the session's whole process tree, *releases* the tasks this run holds (back to pending:
+the stop was not the task's fault, so no retry is counted), closes the run, and shows a verdict.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import shlex
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
+from typing import Any
 
 import attrs
 
 from statuskit import (
+    Op,
     PlanStatus,
     StatusKitError,
     StatusStore,
     Task,
     TaskState,
     Tracker,
+    apply_batch,
     is_complete,
+    utc_now,
 )
-from statuskit.orchestrator.agent import AgentSession, SessionEnd
+from statuskit.orchestrator.agent import AgentMissing, AgentSession
+from statuskit.orchestrator.command import DEFAULT_AGENT, agent_argv
+from statuskit.orchestrator.holder import holder_name, holder_state
+from statuskit.orchestrator.logs import DEFAULT_KEEP_RUNS, DEFAULT_LOG_CAP, prune_runs
 from statuskit.orchestrator.prompt import build_prompt
 from statuskit.orchestrator.ui import View
+from statuskit.orchestrator.verdicts import NO_REPORT, session_reason, verdict
 from statuskit.orchestrator.watch import StatusWatcher
 
-__all__ = ["DEFAULT_AGENT", "Orchestrator", "RunConfig", "RunResult"]
+__all__ = ["NO_REPORT", "Orchestrator", "RunConfig", "RunResult"]
 
-#: Claude Code, headless, streaming JSON events; ``{prompt}`` is replaced by the prompt.
-DEFAULT_AGENT = "claude -p {prompt} --output-format stream-json --verbose"
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -55,26 +71,34 @@ class RunConfig:
     """The statuskit command prefix the agent must use (``statuskit --plan plan.md``)."""
     plan_path: str | None = None
     """The plan, named in the prompt."""
-    agent: Sequence[str] = attrs.field(factory=lambda: shlex.split(DEFAULT_AGENT))
+    agent: Sequence[str] = DEFAULT_AGENT
     """The agent command; a ``{prompt}`` argument is replaced, else the prompt goes to stdin."""
     batch: int = 1
     """Tasks per agent session."""
     max_iterations: int = 50
     """Agent sessions at most."""
     timeout: float = 1800.0
-    """Seconds per session before the agent is killed."""
+    """Seconds per session (pipes included) before the agent is ended."""
+    result_grace: float = 10.0
+    """Seconds an agent may keep running after printing its ``result`` line."""
+    kill_grace: float = 3.0
+    """Seconds between SIGTERM and SIGKILL when a session is ended."""
     retries: int = 2
     """Times a failed task is retried."""
     backoff: float = 2.0
     """Seconds before a first retry; doubled for each further one (capped at 5 minutes)."""
     stuck_after: timedelta | None = None
     """Mark tasks in progress for longer than this failed (any owner's)."""
-    owner: str = attrs.field(factory=lambda: f"orchestrator-{os.getpid()}")
-    """The owner recorded on claimed tasks."""
+    owner: str = attrs.field(factory=holder_name)
+    """The holder recorded on claimed tasks (``orchestrator-<pid>@<host>``)."""
     cwd: str = "."
     """The agent's working folder."""
     log_dir: str = "logs"
     """Where session logs go."""
+    log_cap: int = DEFAULT_LOG_CAP
+    """Bytes per session log file before it is rotated."""
+    keep_runs: int = DEFAULT_KEEP_RUNS
+    """Runs whose session logs are kept."""
 
 
 @attrs.frozen
@@ -82,7 +106,7 @@ class RunResult:
     """How a run ended."""
 
     outcome: str
-    """``complete``, ``blocked`` or ``out_of_iterations``."""
+    """``complete``, ``blocked``, ``out_of_iterations``, ``interrupted`` or ``agent_missing``."""
     run_id: str
     """The run recorded in the status."""
     sessions: int
@@ -91,6 +115,12 @@ class RunResult:
     """The final status."""
     log_dir: str
     """Where the session logs are."""
+    verdict: str = ""
+    """One line saying what happened."""
+    released: tuple[str, ...] = ()
+    """Tasks this run held and gave back (pending again) when it stopped."""
+    stopped_by: str | None = None
+    """The signal that interrupted the run (``SIGINT``...)."""
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -99,7 +129,7 @@ class RunResult:
 
 
 class Orchestrator:
-    """Drive agents through a plan until it is complete, blocked, or out of sessions."""
+    """Drive agents through a plan until it is complete, blocked, out of sessions, or stopped."""
 
     def __init__(self, config: RunConfig, view: View, store: StatusStore) -> None:
         self.config = config
@@ -107,6 +137,10 @@ class Orchestrator:
         self.store = store
         self.tracker = Tracker(store, plan_path=config.plan_path)
         self.log_dir = config.log_dir
+        self._stop: str | None = None
+        self._stops = 0
+        self._session_now: AgentSession | None = None
+        self._waiting_for: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ helpers
 
@@ -115,17 +149,15 @@ class Orchestrator:
         with contextlib.suppress(StatusKitError):
             self.view.status_changed(self.store.read())
 
+    def _stopping(self) -> bool:
+        # A method, not a field test: a signal handler sets the field between two reads.
+        return self._stop is not None
+
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
+        while (left := end - time.monotonic()) > 0 and self._stop is None:
             self.view.tick()
             time.sleep(min(0.1, left))
-
-    def _agent_argv(self, prompt: str) -> tuple[list[str], str | None]:
-        argv = list(self.config.agent)
-        if "{prompt}" in argv:
-            return [prompt if part == "{prompt}" else part for part in argv], None
-        return argv, prompt
 
     def _agent_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -135,73 +167,182 @@ class Orchestrator:
         env.pop("STATUSKIT_PLAN", None)
         return env
 
-    # ------------------------------------------------------------------ the loop
+    @contextlib.contextmanager
+    def _signals(self) -> Iterator[None]:
+        """Turn Ctrl-C, SIGTERM and SIGHUP into a request to stop, checked at safe points.
+
+        A signal never lands in the middle of a status write this way; the loop notices it
+        within a tenth of a second. A second signal skips the agent's grace period.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def request(signum: int, frame: Any) -> None:
+            self._stop = signal.Signals(signum).name
+            self._stops += 1
+
+        previous = {sig: signal.signal(sig, request) for sig in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _settle(
+        self, ids: Sequence[str], owners: set[str], target: TaskState, error: str
+    ) -> list[str]:
+        """Move the tasks among ``ids`` still in progress under one of ``owners``, atomically."""
+        now = utc_now()
+        moved: list[str] = []
+
+        def change(current: PlanStatus) -> PlanStatus:
+            ops = [
+                Op(
+                    task_id=task.id,
+                    target=target,
+                    error=error if target is TaskState.FAILED else None,
+                )
+                for task in current.tasks
+                if task.id in ids and task.status is TaskState.IN_PROGRESS and task.owner in owners
+            ]
+            moved[:] = [op.task_id for op in ops]
+            return apply_batch(current, ops, now=now) if ops else current
+
+        self.store.update(change)
+        return moved
+
+    # ------------------------------------------------------------------ the run
 
     def run(self) -> RunResult:
-        """Run until complete, blocked or out of iterations; see the module docstring."""
+        """Run until complete, blocked, out of iterations or stopped; see the module docstring.
+
+        The outcome is one of ``complete``, ``blocked``, ``out_of_iterations``,
+        ``interrupted`` (a signal) or ``agent_missing`` (the agent command cannot start).
+        An error of the orchestrator's own is raised — after the same clean-up.
+        """
         config = self.config
         os.makedirs(self.log_dir, exist_ok=True)
         state = self.view.state
-        state.max_iterations = config.max_iterations
-        run = self.tracker.start_run()
-        state.run_id = run.run_id
-        watcher = StatusWatcher(self.store, self._refresh).start()
-        self.view.start()
-        sessions = 0
-        outcome = "blocked"
-        before = {t.id for t in self.store.read().tasks if t.status is TaskState.COMPLETED}
-        try:
-            while True:
-                status = self.store.read()
-                self.view.status_changed(status)
-                if is_complete(status.summary):
-                    outcome = "complete"
-                    break
-                if config.stuck_after is not None:
-                    for task in self.tracker.fail_stuck(config.stuck_after):
-                        self.view.message(f"{task.id} was stuck; marked failed")
-                if sessions >= config.max_iterations:
-                    outcome = "out_of_iterations"
-                    break
-                claimed = self.tracker.claim(config.batch, config.owner, max_retries=config.retries)
-                if not claimed:
-                    running = [
-                        t for t in self.store.read().tasks if t.status is TaskState.IN_PROGRESS
-                    ]
-                    if running:
-                        self.view.message(
-                            "waiting: " + ", ".join(f"{t.id} ({t.owner})" for t in running)
-                        )
-                        self._sleep(1.0)
-                        continue
-                    outcome = "blocked"
-                    break
-                sessions += 1
-                retry = max(task.retry_count for task in claimed)
-                if retry:
-                    delay = min(config.backoff * 2 ** (retry - 1), 300.0)
-                    self.view.message(
-                        f"retry {retry} of {', '.join(t.id for t in claimed)} in {delay:.1f}s"
-                    )
-                    self._sleep(delay)
-                self._session(sessions, claimed)
-        finally:
-            final = self.store.read()
-            completed = {t.id for t in final.tasks if t.status is TaskState.COMPLETED}
-            failed = sum(1 for t in final.tasks if t.status is TaskState.FAILED)
-            self.tracker.complete_run(run.run_id, completed=len(completed - before), failed=failed)
-            watcher.stop()
-            self.view.stop()
-        return RunResult(outcome, run.run_id, sessions, self.store.read(), self.log_dir)
+        state.max_iterations, state.batch = config.max_iterations, config.batch
+        state.owner, state.cwd = config.owner, os.path.abspath(config.cwd)
+        first = self.tracker.status()
+        before = {t.id for t in first.tasks if t.status is TaskState.COMPLETED}
+        sessions: list[int] = [0]
+        outcome, why, failure = "blocked", "", None
+        watcher: StatusWatcher | None = None
+        with self._signals():
+            run = self.tracker.start_run()
+            state.run_id = run.run_id
+            try:
+                prune_runs(self.log_dir, config.keep_runs, keep=run.run_id)
+                watcher = StatusWatcher(self.store, self._refresh).start()
+                self.view.start()
+                outcome = self._loop(sessions)
+            except AgentMissing as exc:
+                outcome, why = "agent_missing", str(exc)
+            except KeyboardInterrupt:  # only where no handler could be set (not main thread)
+                self._stop = self._stop or "SIGINT"
+                outcome = "interrupted"
+            except BaseException as exc:
+                failure = exc
+                raise
+            finally:
+                result = self._wind_down(run.run_id, before, outcome, why, failure, sessions[0])
+                if watcher is not None:
+                    watcher.stop()
+                self.view.stop()
+        return result
 
-    def _session(self, number: int, claimed: Sequence[Task]) -> SessionEnd:
+    def _loop(self, sessions: list[int]) -> str:
+        config = self.config
+        self._release_dead()
+        while True:
+            if self._stop is not None:
+                return "interrupted"
+            status = self.tracker.status()
+            self.view.status_changed(status)
+            if is_complete(status.summary):
+                return "complete"
+            if config.stuck_after is not None:
+                for task in self.tracker.fail_stuck(config.stuck_after):
+                    self.view.message(f"{task.id} was stuck; marked failed")
+            if sessions[0] >= config.max_iterations:
+                return "out_of_iterations"
+            preview = self.tracker.claim(
+                config.batch, config.owner, max_retries=config.retries, dry_run=True
+            )
+            if not preview:
+                if self._release_dead():
+                    continue
+                running = [t for t in self.store.read().tasks if t.status is TaskState.IN_PROGRESS]
+                if not running:
+                    return "blocked"
+                self._wait_for(running)
+                continue
+            self._waiting_for = ()
+            retried = [t for t in preview if status.task(t.id).status is TaskState.FAILED]
+            if retried:
+                attempt = max(t.retry_count for t in retried)
+                delay = min(config.backoff * 2 ** (attempt - 1), 300.0)
+                ids = tuple(t.id for t in retried)
+                self.view.state.schedule_retry(ids, attempt, delay)
+                self.view.message(f"retry {attempt} of {', '.join(ids)} in {delay:.1f}s")
+                self._sleep(delay)
+                if self._stopping():
+                    return "interrupted"
+            claimed = self.tracker.claim(config.batch, config.owner, max_retries=config.retries)
+            if self._stopping():
+                return "interrupted"  # what was just claimed is released by the wind-down
+            if not claimed:
+                continue
+            sessions[0] += 1
+            self._session(sessions[0], claimed)
+
+    def _wait_for(self, running: Sequence[Task]) -> None:
+        """Tasks held by someone alive: say so once, then wait (interruptibly)."""
+        held = tuple(sorted(f"{t.id} ({t.owner or 'no owner'})" for t in running))
+        if held != self._waiting_for:
+            self._waiting_for = held
+            unknown = [t.id for t in running if holder_state(t.owner, t.started_at) == "unknown"]
+            hint = (
+                f"; if their holder is gone, `statuskit reset {unknown[0]}` frees a task"
+                if unknown
+                else ""
+            )
+            self.view.message("waiting for " + ", ".join(held) + hint)
+        self._sleep(1.0)
+
+    def _release_dead(self) -> list[str]:
+        """Release tasks whose holder is a dead orchestrator on this host (or this very one)."""
+        status = self.store.read()
+        dead: dict[str, set[str]] = {}
+        for task in status.tasks:
+            if task.status is not TaskState.IN_PROGRESS or task.owner is None:
+                continue
+            if (
+                task.owner == self.config.owner
+                or holder_state(task.owner, task.started_at) == "dead"
+            ):
+                dead.setdefault(task.owner, set()).add(task.id)
+        released: list[str] = []
+        for owner, ids in sorted(dead.items()):
+            moved = self._settle(sorted(ids), {owner}, TaskState.PENDING, "")
+            if moved:
+                self.view.message(
+                    f"released {', '.join(moved)}: their holder {owner} is no longer running"
+                )
+                released += moved
+        return released
+
+    def _session(self, number: int, claimed: Sequence[Task]) -> None:
         config = self.config
         tasks = tuple(claimed)
         ids = tuple(t.id for t in tasks)
         self.view.state.begin_session(number, ids)
         self.view.message(f"session {number}: {', '.join(ids)}")
         prompt = build_prompt(tasks, cli=shlex.join(config.cli), plan_path=config.plan_path)
-        argv, stdin_prompt = self._agent_argv(prompt)
+        argv, stdin_prompt = agent_argv(config.agent, prompt)
         base = os.path.join(self.log_dir, f"{self.view.state.run_id}-session-{number}")
         session = AgentSession(
             argv,
@@ -211,48 +352,103 @@ class Orchestrator:
             timeout=config.timeout,
             stream_log=base + ".jsonl",
             stderr_log=base + ".stderr.log",
+            grace=config.kill_grace,
+            result_grace=config.result_grace,
+            log_cap=config.log_cap,
         )
-        stream_done = False
-        while True:
-            try:
-                event = session.events.get(timeout=0.1)
-            except queue.Empty:
-                event = None
-            else:
-                if event is None:
-                    stream_done = True
-                else:
+        self._session_now = session
+        try:
+            while not session.finished:
+                for event in session.pump(0.1):
                     self.view.event(event)
-                    continue
-            self.view.tick()
-            exited = session.poll()
-            if exited and stream_done:
-                break
-            if exited and session.timed_out:
-                # Killed: the pipes close with the process group; drain what is left.
-                while (event := session.events.get(timeout=10)) is not None:
-                    self.view.event(event)
-                break
-        end = session.wait()
-        if end.timed_out:
-            self.view.message(f"session {number} killed after {config.timeout:g}s (timeout)")
-        elif end.exit_code:
-            self.view.message(f"session {number}: agent exited with code {end.exit_code}")
-        self._fail_leftovers(ids, end)
+                self.view.tick()
+                if self._stop is not None:
+                    session.end(f"interrupted by {self._stop}", hurry=self._stops > 1)
+        finally:
+            self._session_now = None
+            end = session.close(hurry=self._stop is not None)
+            self.view.state.end_session()
+        if self._stop is not None:
+            return  # released by the wind-down, not failed: the stop was not the task's fault
+        failed = self._settle(
+            ids, {config.owner}, TaskState.FAILED, session_reason(end, config.timeout)
+        )
+        if not failed and (end.ended_by or end.exit_code):
+            how = end.ended_by or f"exit code {end.exit_code}"
+            self.view.message(f"session {number} ended ({how}) after reporting its tasks")
         self._refresh()
-        return end
 
-    def _fail_leftovers(self, ids: tuple[str, ...], end: SessionEnd) -> None:
-        """Tasks this session claimed and the agent left in progress are failed, with why."""
-        status = self.store.read()
-        if end.timed_out:
-            reason = f"agent killed after {self.config.timeout:g}s timeout"
-        elif end.exit_code:
-            reason = f"agent exited with code {end.exit_code} without reporting the task"
-        else:
-            reason = "agent ended without reporting the task"
-        for task_id in ids:
-            task = status.task(task_id)
-            if task.status is TaskState.IN_PROGRESS and task.owner == self.config.owner:
-                self.tracker.fail(task_id, error=reason)
-                self.view.message(f"{task_id} failed: {reason}")
+    # ------------------------------------------------------------------ every way out
+
+    def _wind_down(
+        self,
+        run_id: str,
+        before: set[str],
+        outcome: str,
+        why: str,
+        failure: BaseException | None,
+        sessions: int,
+    ) -> RunResult:
+        """End the session, release this run's tasks, close the run, say the verdict.
+
+        Each step runs even when an earlier one failed; the first failure is raised at the
+        end unless the run is already leaving with an exception of its own.
+        """
+        problems: list[BaseException] = []
+
+        def attempt(step: Callable[[], Any]) -> Any:
+            try:
+                return step()
+            except Exception as exc:  # collected, raised below
+                problems.append(exc)
+                return None
+
+        session = self._session_now
+        if session is not None:
+            attempt(lambda: session.close(hurry=True))
+            self.view.state.end_session()
+        if failure is not None:
+            outcome, why = "error", f"stopped by an error: {type(failure).__name__}"
+        elif outcome == "interrupted":
+            why = f"interrupted by {self._stop}"
+        released: list[str] = []
+        if outcome != "complete":
+            status = attempt(self.store.read)
+            ours = [
+                t.id
+                for t in (status.tasks if status is not None else ())
+                if t.status is TaskState.IN_PROGRESS and t.owner == self.config.owner
+            ]
+            if ours:
+                moved = attempt(
+                    lambda: self._settle(ours, {self.config.owner}, TaskState.PENDING, "")
+                )
+                released = list(moved or ())
+        final = attempt(self.store.read)
+        if final is not None:
+            completed = {t.id for t in final.tasks if t.status is TaskState.COMPLETED}
+            failed = sum(1 for t in final.tasks if t.status is TaskState.FAILED)
+            attempt(
+                lambda: self.tracker.complete_run(
+                    run_id, completed=len(completed - before), failed=failed
+                )
+            )
+        final = attempt(self.store.read) or final
+        said = verdict(outcome, why, final, sessions, released, self.config.retries)
+        if released:
+            attempt(
+                lambda: self.view.message(f"released {', '.join(released)} ({why}): pending again")
+            )
+        attempt(lambda: self.view.finish(outcome, said))
+        if problems and failure is None:
+            raise problems[0]
+        return RunResult(
+            outcome,
+            run_id,
+            sessions,
+            final if final is not None else PlanStatus(tasks=()),
+            self.log_dir,
+            said,
+            tuple(released),
+            self._stop,
+        )

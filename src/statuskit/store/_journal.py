@@ -13,6 +13,8 @@ for the JSON file, :class:`JournalFile` appended *before* the snapshot is replac
   it describes;
 * a line torn by a crash is left as it is: the next append starts on a new line, and
   readers skip what does not parse;
+* like every file of the store, never opened through a symbolic link, and refused when it is
+  not a regular file (:class:`~statuskit.UnsafePath`);
 * never rewritten, never truncated, never rotated by statuskit (see docs/file-format.md for
   moving an old journal aside by hand);
 * read together with the status (:func:`statuskit.journal.read_lines`): lines above the
@@ -25,12 +27,19 @@ import contextlib
 import os
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from statuskit.journal import Actor, JournalEvent, commit, encode_line, read_lines
-from statuskit.model import PlanStatus
+import attrs
+
+from statuskit.journal import Actor, JournalEvent, commit, encode_line, read_lines, select
+from statuskit.model import Intent, PlanStatus
+from statuskit.store._lock import open_regular
 from statuskit.store._process import host_name
 
-__all__ = ["JournalFile", "journal_path", "journaled", "this_process"]
+if TYPE_CHECKING:
+    from statuskit.store.repair import RepairReport
+
+__all__ = ["JournalFile", "journal_path", "journaled", "restoring", "this_process"]
 
 
 def _datasync(fd: int) -> None:
@@ -53,6 +62,27 @@ def journaled(
 ) -> tuple[PlanStatus, tuple[JournalEvent, ...]]:
     """The snapshot to store and the events to record for a write (see the module doc)."""
     return commit(old, new, actor=this_process(), at=_now())
+
+
+def restoring(
+    journal: JournalFile, restored: PlanStatus, report: RepairReport
+) -> tuple[PlanStatus, tuple[JournalEvent, ...]]:
+    """The snapshot and events that write a restored (or rebuilt) status as a new revision.
+
+    A backup's revision is older than the journal's last one. The new revision follows the
+    backup's, so the lost revisions' lines drop out of the history (they stay in the file,
+    and the ``restored`` event names them).
+    """
+    last = journal.last_revision()
+    details: dict[str, object] = {
+        "action": report.action,
+        "from": report.restored_from,
+        "revision": restored.revision,
+    }
+    if last > restored.revision:
+        details["lost"] = [restored.revision + 1, last]
+    intent = Intent(kind="restored", details=details)
+    return journaled(None, attrs.evolve(restored, intents=(intent,)))
 
 
 def journal_path(status_path: str) -> str:
@@ -82,7 +112,8 @@ class JournalFile:
         """
         line = (encode_line(events) + "\n").encode("utf-8")
         created = not os.path.exists(self.path)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        # Never through a link, never into a FIFO or a device planted in its place.
+        fd = open_regular(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
         try:
             if created and mode is not None:
                 os.fchmod(fd, mode)
@@ -110,10 +141,11 @@ class JournalFile:
 
     def _lines(self) -> list[bytes]:
         try:
-            with open(self.path, "rb") as handle:
-                data = handle.read()
+            fd = open_regular(self.path, os.O_RDONLY)
         except FileNotFoundError:
             return []
+        with open(fd, "rb") as handle:
+            data = handle.read()
         lines = data.split(b"\n")
         # The last piece has no newline: empty, or a line being written or torn by a crash.
         return lines[:-1]
@@ -121,6 +153,16 @@ class JournalFile:
     def read(self, revision: int) -> list[JournalEvent]:
         """The history of the status at ``revision``, in order."""
         return read_lines(self._lines(), revision)
+
+    def history(
+        self, revision: int, *, since: int = 0, task: str | None = None
+    ) -> list[JournalEvent]:
+        """The events after ``since`` (about ``task``) of the status at ``revision``.
+
+        Lines above ``revision`` (a write that crashed before its status landed, or is
+        landing now) are not part of its history and are left out.
+        """
+        return select(self.read(revision), since=since, task=task)
 
     def last_revision(self) -> int:
         """The highest revision any line records (0 without a journal)."""

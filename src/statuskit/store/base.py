@@ -90,11 +90,17 @@ class StatusStore(Protocol):
         """
         ...
 
-    def create(self, initial: PlanStatus) -> None:
+    def create(self, initial: PlanStatus, *, force: bool = False) -> None:
         """Store ``initial`` as a new status.
 
+        A store that keeps backups refuses to start a new status over the backups of an
+        earlier one (its status was deleted: restoring is the likely wish); ``force`` starts
+        over anyway, and the backups are set aside, never deleted. Stores without backups
+        ignore ``force``.
+
         Raises:
-            StatusExists: a status is already stored.
+            StatusExists: a status is already stored (``force`` does not change that), or
+                only backups of an earlier one are left and ``force`` is false.
 
         """
         ...

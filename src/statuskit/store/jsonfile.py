@@ -6,22 +6,34 @@ Write path (inside the writer lock, see :mod:`statuskit.store._lock`):
 2. apply the change; an unchanged result writes nothing;
 3. serialize, write a unique temp file in the same folder, flush and ``fsync`` it, with the
    old file's permission bits;
-4. append the write's journal events to ``status.journal.jsonl`` and ``fsync`` it (see
-   :mod:`statuskit.store._journal`): an event is durable before its change;
+4. append the write's journal line and ``fdatasync`` it (:mod:`statuskit.store._journal`);
 5. keep the current file as the newest backup (a hard link: no copy) and rotate older ones;
 6. ``os.replace`` the temp file over ``status.json`` and ``fsync`` the folder.
 
 A reader therefore sees the old or the new file, never a torn one, and an update that returned
 survives a crash or power loss. Reads take no lock and never write.
+
+What the store refuses to write through (:class:`~statuskit.UnsafePath`, nothing written):
+
+* a ``status.json`` that is a symbolic link: ``os.replace`` would put a regular file in the
+  link's place and silently detach its target (point the store at the target instead);
+* a lock file that is a link or not a regular file (see :mod:`statuskit.store._lock`);
+* a ``findings`` folder that is a link, or a findings file that is one: findings are written
+  and read relative to a descriptor of the real folder, never through a link.
+
+Temp files of writers killed mid-write (``.status.json.<pid>.<hex>.tmp``, and the same in
+``findings/``) are removed by the next write of the folder: every statuskit writer of the
+folder holds the lock while its temp file exists, so under the lock any such file is stale.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import attrs
@@ -33,11 +45,12 @@ from statuskit.errors import (
     RepairRefused,
     StatusExists,
     StatusMissing,
+    UnsafePath,
 )
 from statuskit.ids import findings_file_name
-from statuskit.model import Intent, PlanStatus
-from statuskit.store._journal import JournalFile, journal_path, journaled
-from statuskit.store._lock import WriterLock
+from statuskit.model import PlanStatus
+from statuskit.store._journal import JournalFile, journal_path, journaled, restoring
+from statuskit.store._lock import WriterLock, describe_kind, open_regular, pid_alive
 from statuskit.store.base import Change, ChangeFeed, ClosingMixin
 
 if TYPE_CHECKING:
@@ -60,6 +73,15 @@ def _fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# What _atomic_write names its temp files: ``.<name>.<pid>.<12 hex>.tmp``; backups rotate
+# through ``<name>.bak.<pid>.<8 hex>.tmp``.
+_TEMP = r"\.\d+\.[0-9a-f]{8,12}\.tmp"
+_FINDINGS_TEMPS = re.compile(r"\..+\.md\.(\d+)\.[0-9a-f]{12}\.tmp")
+
+
 def _atomic_write(
     path: str,
     data: bytes,
@@ -67,11 +89,18 @@ def _atomic_write(
     mode: int | None,
     fsync: bool,
     before_replace: Callable[[], None] | None = None,
+    dir_fd: int | None = None,
 ) -> None:
-    """Write ``data`` to ``path`` through a temp file, ``fsync`` and ``os.replace``."""
+    """Write ``data`` to ``path`` through a temp file, ``fsync`` and ``os.replace``.
+
+    With ``dir_fd``, ``path`` is a name inside that open folder: nothing on the way to it is
+    looked up again, so a link swapped in for the folder cannot redirect the write.
+    """
     folder = os.path.dirname(path) or "."
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    name = f".{os.path.basename(path)}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
+    tmp = name if dir_fd is not None else os.path.join(folder, name)
+    # O_EXCL never follows a link, and the random name is never reused.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o666, dir_fd=dir_fd)
     try:
         try:
             if mode is not None:
@@ -86,13 +115,58 @@ def _atomic_write(
             os.close(fd)
         if before_replace is not None:
             before_replace()
-        os.replace(tmp, path)
+        os.replace(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            os.unlink(tmp, dir_fd=dir_fd)
         raise
     if fsync:
-        _fsync_dir(folder)
+        if dir_fd is not None:
+            with contextlib.suppress(OSError):  # some filesystems refuse; the rename stands
+                os.fsync(dir_fd)
+        else:
+            _fsync_dir(folder)
+
+
+def _remove_stale_temps(
+    folder: str | int, pattern: re.Pattern[str], *, unless_alive: bool = False
+) -> None:
+    """Delete leftover temp files matching ``pattern`` (call only under the writer lock).
+
+    With ``unless_alive``, a file whose name carries the pid of a live process is kept: a
+    folder shared by two statuses (two locks) may hold the other one's live temp file.
+    """
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    dir_fd = folder if isinstance(folder, int) else None
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None or (unless_alive and pid_alive(int(match.group(1)))):
+            continue
+        target = name if dir_fd is not None else os.path.join(str(folder), name)
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(os.lstat(target, dir_fd=dir_fd).st_mode):
+                os.unlink(target, dir_fd=dir_fd)
+
+
+def _read_regular(path: str, *, dir_fd: int | None = None, follow: bool = True) -> bytes:
+    """The bytes of a regular file; a FIFO, device or folder is refused, never read.
+
+    ``follow`` follows a final symbolic link (reading through one is harmless); otherwise
+    a link is refused like the rest.
+    """
+    if follow and dir_fd is None:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _CLOEXEC)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise UnsafePath(path, describe_kind(info.st_mode))
+    else:
+        fd = open_regular(path, os.O_RDONLY, dir_fd=dir_fd)
+    with open(fd, "rb") as handle:
+        return handle.read()
 
 
 class JsonFileStore(ClosingMixin):
@@ -128,8 +202,9 @@ class JsonFileStore(ClosingMixin):
         self.fsync = fsync
         self.indent = indent
         self.findings_dir = os.path.join(os.path.dirname(self.path) or ".", "findings")
-        self.journal = JournalFile(journal_path(self.path), fsync=fsync)
-        """The journal file beside the status (``status.journal.jsonl``)."""
+        base = re.escape(os.path.basename(self.path))
+        self._status_temps = re.compile(rf"\.{base}(?:\..*)?{_TEMP}|{base}\.bak{_TEMP}")
+        self.journal = JournalFile(journal_path(self.path), fsync=fsync)  # status.journal.jsonl
 
     def __repr__(self) -> str:
         return f"JsonFileStore({self.path!r}, lock_timeout={self.lock_timeout!r})"
@@ -154,14 +229,37 @@ class JsonFileStore(ClosingMixin):
 
     def _read_bytes(self) -> bytes:
         try:
-            with open(self.path, "rb") as handle:
-                return handle.read()
+            return _read_regular(self.path)
         except FileNotFoundError:
-            raise StatusMissing(self.path) from None
+            raise StatusMissing(self.path, self.backup_paths()) from None
 
     def read(self) -> PlanStatus:
-        """Return the status in the file. No lock, no write (see the protocol)."""
-        return self._parse(self._read_bytes(), self.path)
+        """Return the status in the file. No lock, no write (see the protocol).
+
+        Raises:
+            StatusMissing: no file (``backups`` lists what an earlier status left).
+            CorruptStatus: the file cannot be read; ``backups`` lists only the backups that
+                are valid, the ones an explicit repair can restore.
+            UnsafePath: the path is a FIFO, a device or a folder (a link is followed).
+
+        """
+        try:
+            return self._parse(self._read_bytes(), self.path)
+        except CorruptStatus as exc:
+            if exc.path != self.path:
+                raise
+            raise exc.with_file(self.path, self.valid_backups()) from None
+
+    def valid_backups(self) -> list[str]:
+        """The backups that decode, newest first: what a repair could restore."""
+        valid = []
+        for candidate in self.backup_paths():
+            try:
+                self._parse(_read_regular(candidate, follow=False), candidate)
+            except (OSError, CorruptStatus):
+                continue
+            valid.append(candidate)
+        return valid
 
     def exists(self) -> bool:
         """Whether ``status.json`` exists (corrupt or not)."""
@@ -174,6 +272,29 @@ class JsonFileStore(ClosingMixin):
         if not os.path.isdir(folder):
             raise StatusMissing(self.path)
         return WriterLock(self.lock_path, self.lock_timeout)
+
+    def _writable_target(self) -> None:
+        """Refuse to replace a link (or anything but a regular file) at the status path."""
+        try:
+            mode = os.lstat(self.path).st_mode
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(mode):
+            try:
+                target = os.readlink(self.path)
+            except OSError:  # pragma: no cover - it was a link a moment ago
+                target = "?"
+            raise UnsafePath(
+                self.path,
+                f"a symbolic link (to {target}); each write replaces the file, which would "
+                "detach the link: use the target's path as the status instead",
+            )
+        if not stat.S_ISREG(mode):
+            raise UnsafePath(self.path, describe_kind(mode))
+
+    def _clean(self) -> None:
+        """Remove temp files of writers killed mid-write (we hold the lock: none is live)."""
+        _remove_stale_temps(os.path.dirname(self.path) or ".", self._status_temps)
 
     def _serialize(self, status: PlanStatus) -> bytes:
         return dumps(status, indent=self.indent).encode("utf-8")
@@ -196,8 +317,8 @@ class JsonFileStore(ClosingMixin):
         os.replace(link, self.path + ".bak")
 
     def _write(
-        self, status: PlanStatus, *, keep_backup: bool, events: Sequence[JournalEvent] = ()
-    ) -> None:
+        self, status: PlanStatus, events: Sequence[JournalEvent] = (), *, keep_backup: bool
+    ) -> PlanStatus:
         data = self._serialize(status)
         try:
             mode: int | None = os.stat(self.path).st_mode & 0o7777
@@ -211,6 +332,7 @@ class JsonFileStore(ClosingMixin):
                 self._rotate_backups()
 
         _atomic_write(self.path, data, mode=mode, fsync=self.fsync, before_replace=before_replace)
+        return status
 
     def update(self, change: Change) -> PlanStatus:
         """Apply ``change`` atomically and durably (see the protocol and the module doc)."""
@@ -219,33 +341,46 @@ class JsonFileStore(ClosingMixin):
             new = change(current)
             if new is current:  # the transitions return their input when nothing changes
                 return current
-            new, events = journaled(current, new)
-            self._write(new, keep_backup=True, events=events)
-            return new
+            self._writable_target()
+            self._clean()
+            return self._write(*journaled(current, new), keep_backup=True)
 
-    def create(self, initial: PlanStatus) -> None:
+    def create(self, initial: PlanStatus, *, force: bool = False) -> None:
         """Write ``initial`` as a new file (its folder is created if needed).
 
+        When ``status.json`` was deleted but its backups are still there, the backups are
+        the earlier status: creating over them would rotate them away within two writes.
+        That is refused unless ``force``, which sets them aside as
+        ``status.json.earlier-<time>.bak...`` (outside the rotation, never deleted).
+
         Raises:
-            StatusExists: the file exists already.
+            StatusExists: the file exists already (even a dangling link counts), or only
+                its backups do and ``force`` is false.
+            UnsafePath: the status path is a link or not a regular file.
 
         """
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         with self._lock():
-            if self.exists():
+            if os.path.lexists(self.path):
+                self._writable_target()
                 raise StatusExists(self.path)
-            new, events = journaled(None, initial)
-            self._write(new, keep_backup=False, events=events)
+            earlier = self.backup_paths()
+            if earlier and not force:
+                raise StatusExists(self.path, earlier)
+            self._clean()
+            if earlier:
+                self._set_aside(earlier)
+            self._write(*journaled(None, initial), keep_backup=False)
 
     def history(self, since: int = 0, task: str | None = None) -> Sequence[JournalEvent]:
-        """The journal's events after ``since`` (see the protocol), up to the status read now.
+        """The journal up to the status read now (see :meth:`JournalFile.history`)."""
+        return self.journal.history(self.read().revision, since=since, task=task)
 
-        Lines of the journal above the status's revision (a write that crashed before its
-        status landed, or is landing now) are not part of its history and are left out.
-        """
-        from statuskit.journal import select
-
-        return select(self.journal.read(self.read().revision), since=since, task=task)
+    def _set_aside(self, backups: list[str]) -> None:
+        stamp = format_timestamp(datetime.now(timezone.utc)).replace(":", "").replace("-", "")
+        for backup in backups:
+            suffix = backup[len(self.path) :]  # ".bak", ".bak.1", ...
+            os.replace(backup, f"{self.path}.earlier-{stamp}{suffix}")
 
     # ------------------------------------------------------------------ findings
 
@@ -253,21 +388,71 @@ class JsonFileStore(ClosingMixin):
         """Where the findings of ``task_id`` are, or would be, stored."""
         return os.path.join(self.findings_dir, findings_file_name(task_id))
 
+    def _findings_fd(self, *, create: bool) -> int:
+        """A descriptor of the real ``findings`` folder; a link in its place is refused."""
+        if create:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(self.findings_dir)
+        try:
+            return os.open(self.findings_dir, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
+        except OSError as exc:
+            try:
+                mode = os.lstat(self.findings_dir).st_mode
+            except OSError:
+                raise exc from None
+            if stat.S_ISLNK(mode):
+                reason = f"a symbolic link (to {os.readlink(self.findings_dir)})"
+                raise UnsafePath(self.findings_dir, reason) from None
+            if not stat.S_ISDIR(mode):
+                raise UnsafePath(self.findings_dir, describe_kind(mode)) from None
+            raise
+
     def write_findings(self, task_id: str, text: str) -> str:
-        """Write a task's findings atomically; return the file's path."""
+        """Write a task's findings atomically; return the file's path.
+
+        Raises:
+            UnsafePath: ``findings`` is a link or not a folder.
+            UnicodeEncodeError: ``text`` holds lone surrogates (not text).
+
+        """
         target = self.findings_location(task_id)
-        os.makedirs(self.findings_dir, exist_ok=True)
-        _atomic_write(target, text.encode("utf-8"), mode=None, fsync=self.fsync)
+        data = text.encode("utf-8")
+        folder = os.path.dirname(self.path) or "."
+        if not os.path.isdir(folder):
+            raise StatusMissing(self.path)
+        # Under the writer lock: temp files found in the folder are then all stale.
+        with self._lock():
+            fd = self._findings_fd(create=True)
+            try:
+                _remove_stale_temps(fd, _FINDINGS_TEMPS, unless_alive=True)
+                name = os.path.basename(target)
+                _atomic_write(name, data, mode=None, fsync=self.fsync, dir_fd=fd)
+            finally:
+                os.close(fd)
         return target
 
     def read_findings(self, task_id: str) -> str:
-        """Return a task's findings text."""
+        """Return a task's findings text (never through a link).
+
+        Raises:
+            FindingsNotFound: none were written.
+            UnsafePath: ``findings`` or the file is a link, or not what it should be.
+
+        """
         target = self.findings_location(task_id)
         try:
-            with open(target, encoding="utf-8", newline="") as handle:
-                return handle.read()
+            fd = self._findings_fd(create=False)
         except FileNotFoundError:
             raise FindingsNotFound(task_id, target) from None
+        try:
+            raw = _read_regular(os.path.basename(target), dir_fd=fd)
+        except FileNotFoundError:
+            raise FindingsNotFound(task_id, target) from None
+        finally:
+            os.close(fd)
+        # Written by statuskit as UTF-8; bytes someone else put there that are not UTF-8
+        # show as U+FFFD rather than stopping the read.
+        return raw.decode("utf-8", errors="replace")
 
     # ------------------------------------------------------------------ capabilities
 
@@ -278,26 +463,39 @@ class JsonFileStore(ClosingMixin):
         rebuild: PlanStatus | None = None,
         dry_run: bool = False,
     ) -> RepairReport:
-        """Restore the newest valid backup over a corrupt file (see :class:`Restorable`).
+        """Restore the newest valid backup over a corrupt or deleted file (see :class:`Restorable`).
 
         * A readable file is left alone: the report's action is ``"none"`` (safe fixes of a
           readable status are :meth:`statuskit.Tracker.repair`'s job, through ``update``).
         * A corrupt file is kept aside as ``status.json.corrupt-<timestamp>`` and the newest
           backup that decodes is restored; the report says from when.
+        * A deleted file whose backups remain gets the newest valid backup back.
         * With no valid backup, restore refuses (:class:`~statuskit.RepairRefused`) unless
           ``rebuild`` is given (e.g. a fresh status from the plan), which is then written
           with a loud ``rebuiltAt``/``rebuiltFrom`` marker at the top level.
 
         With ``dry_run`` the report is computed and nothing is written.
+
+        Raises:
+            StatusMissing: no file and no backup: there is nothing to restore.
+            RepairRefused: no valid backup and no ``rebuild``.
+            UnsafePath: the status path is a link or not a regular file.
+
         """
         from statuskit.store.repair import RepairReport
 
         with self._lock():
-            raw = self._read_bytes()
+            self._writable_target()
+            try:
+                raw = self._read_bytes()
+            except StatusMissing as exc:
+                if not exc.backups:
+                    raise
+                return self._restore(None, "the file was deleted", now, rebuild, dry_run)
             try:
                 self._parse(raw, self.path)
             except CorruptStatus as exc:
-                return self._restore(raw, exc, now, rebuild, dry_run)
+                return self._restore(raw, exc.reason, now, rebuild, dry_run)
             return RepairReport(action="none")
 
     def watch(self) -> ChangeFeed:
@@ -308,12 +506,13 @@ class JsonFileStore(ClosingMixin):
 
     def _restore(
         self,
-        raw: bytes,
-        error: CorruptStatus,
+        raw: bytes | None,
+        reason: str,
         now: datetime,
         rebuild: PlanStatus | None,
         dry_run: bool,
     ) -> RepairReport:
+        """Put the newest valid backup (or ``rebuild``) in place; ``raw`` None: no file."""
         from statuskit.store.repair import RepairReport
 
         chosen: tuple[str, bytes, PlanStatus] | None = None
@@ -322,23 +521,19 @@ class JsonFileStore(ClosingMixin):
             # stop repair before an older good one. Only a regular file is read (a FIFO would
             # block, a link may point anywhere).
             try:
-                flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-                fd = os.open(candidate, flags)
-                with open(fd, "rb") as handle:
-                    if not stat.S_ISREG(os.fstat(fd).st_mode):
-                        continue
-                    data = handle.read()
+                data = _read_regular(candidate, follow=False)  # UnsafePath is an OSError
                 chosen = (candidate, data, self._parse(data, candidate))
                 break
             except (OSError, CorruptStatus):
                 continue
         if chosen is None and rebuild is None:
+            state = "is corrupt" if raw is not None else "is missing"
             raise RepairRefused(
-                f"{self.path} is corrupt ({error.reason}) and no valid backup exists; "
+                f"{self.path} {state} ({reason}) and no valid backup exists; "
                 "rebuild it from the plan explicitly (statuskit validate --repair --rebuild)"
             )
         stamp = format_timestamp(now).replace(":", "").replace("-", "")
-        quarantine = f"{self.path}.corrupt-{stamp}"
+        quarantine = f"{self.path}.corrupt-{stamp}" if raw is not None else None
         if chosen is not None:
             source, data, restored = chosen
             report = RepairReport(
@@ -346,7 +541,7 @@ class JsonFileStore(ClosingMixin):
                 restored_from=source,
                 quarantined=quarantine,
                 restored_last_updated=restored.last_updated_at,
-                corrupt_reason=error.reason,
+                corrupt_reason=reason,
             )
         else:
             assert rebuild is not None
@@ -354,30 +549,11 @@ class JsonFileStore(ClosingMixin):
             extra["rebuiltAt"] = format_timestamp(now)
             extra["rebuiltFrom"] = "plan (no valid backup: task states were reset to pending)"
             restored = attrs.evolve(rebuild, extra=extra)
-            report = RepairReport(
-                action="rebuilt", quarantined=quarantine, corrupt_reason=error.reason
-            )
+            report = RepairReport(action="rebuilt", quarantined=quarantine, corrupt_reason=reason)
         if not dry_run:
-            # Keep the corrupt bytes aside before anything replaces them.
-            _atomic_write(quarantine, raw, mode=None, fsync=self.fsync)
-            self._write_restored(restored, report)
+            self._clean()
+            if raw is not None and quarantine is not None:
+                # Keep the corrupt bytes aside before anything replaces them.
+                _atomic_write(quarantine, raw, mode=None, fsync=self.fsync)
+            self._write(*restoring(self.journal, restored, report), keep_backup=False)
         return report
-
-    def _write_restored(self, restored: PlanStatus, report: RepairReport) -> None:
-        """Write a restored status as a new revision, with a ``restored`` journal event.
-
-        The backup's revision is older than the journal's last one: the new revision follows
-        the backup's, so the lost revisions' lines drop out of the history (they stay in the
-        file) and the event names them.
-        """
-        last = self.journal.last_revision()
-        details: dict[str, object] = {
-            "action": report.action,
-            "from": report.restored_from,
-            "revision": restored.revision,
-        }
-        if last > restored.revision:
-            details["lost"] = [restored.revision + 1, last]
-        intent = Intent(kind="restored", details=details)
-        new, events = journaled(None, attrs.evolve(restored, intents=(intent,)))
-        self._write(new, keep_backup=False, events=events)

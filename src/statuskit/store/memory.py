@@ -60,7 +60,7 @@ class MemoryStore(ClosingMixin):
             self.writes += 1
             return new
 
-    def create(self, initial: PlanStatus) -> None:  # noqa: D102
+    def create(self, initial: PlanStatus, *, force: bool = False) -> None:  # noqa: D102
         with self._lock:
             if self._status is not None:
                 raise StatusExists("<memory>")

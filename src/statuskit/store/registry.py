@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -56,14 +55,14 @@ _BUILTIN: dict[str, tuple[str, str, str | None]] = {
     "postgres": ("statuskit.store.postgres", "open_postgres", "postgres"),
 }
 
-# A scheme is letters then ``:``; one letter alone is a Windows drive, not a scheme.
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
-_PASSWORD = re.compile(r"(//[^:/@]*:)([^@/]*)(@)")
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-")
 
 
 def mask_password(target: str) -> str:
     """``postgresql://u:secret@h/db`` → ``postgresql://u:***@h/db`` (also ``password=`` pairs)."""
-    masked = _PASSWORD.sub(r"\1***\3", target)
+    import re  # only error messages and displays need it
+
+    masked = re.sub(r"(//[^:/@]*:)([^@/]*)(@)", r"\1***\3", target)
     return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", masked)
 
 
@@ -78,9 +77,16 @@ def check_plan_key(key: str) -> str:
 
 
 def scheme_of(target: str) -> str | None:
-    """The URL scheme of a target, or ``None`` for a plain path."""
-    match = _SCHEME.match(target)
-    return match.group(1).lower() if match else None
+    """The URL scheme of a target, or ``None`` for a plain path.
+
+    A scheme is a letter and at least one more letter, digit, ``+``, ``.`` or ``-`` before the
+    first ``:``; a single letter is a Windows drive (``C:``), not a scheme.
+    """
+    head, colon, _ = target.partition(":")
+    scheme = head.lower()
+    if not colon or len(scheme) < 2 or not scheme[0].isalpha() or not scheme.isascii():
+        return None
+    return scheme if set(scheme) <= _SCHEME_CHARS else None
 
 
 def _json_path(path: str, plan: str | None) -> str:
