@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from statuskit.errors import InvalidTransition
-from statuskit.model import Holder, Intent, PlanStatus, Task, TaskState
+from statuskit.model import DEFAULT_LEASE, Holder, Intent, PlanStatus, Task, TaskState
 from statuskit.scheduling import claimable, pick
 from statuskit.transitions import begin_attempt, check_token
 
@@ -39,9 +39,6 @@ __all__ = [
     "leases",
     "reclaimable",
 ]
-
-#: The lease a claim takes when none is given.
-DEFAULT_LEASE = timedelta(minutes=30)
 
 #: Whether the process named as a task's holder is known to be dead (the caller looks).
 HolderCheck = Callable[[Task], bool]

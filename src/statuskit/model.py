@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -20,6 +20,7 @@ from statuskit.errors import TaskNotFound
 from statuskit.ids import closest_ids
 
 __all__ = [
+    "DEFAULT_LEASE",
     "SCHEMA_VERSION",
     "ExecutionConstraints",
     "Holder",
@@ -38,6 +39,9 @@ __all__ = [
 #: version 1 would write a leased task without checking its token and without journaling, so
 #: it must treat these files as read-only (it does: newer versions are never overwritten).
 SCHEMA_VERSION = 2
+
+#: The lease a claim takes when none is given (see :mod:`statuskit.leases`).
+DEFAULT_LEASE = timedelta(minutes=30)
 
 
 class TaskState(str, enum.Enum):

@@ -18,8 +18,7 @@ import attrs
 
 from statuskit.errors import CorruptStatus, DuplicateTaskIds, PlanMismatch, StatusMissing
 from statuskit.ids import duplicate_ids, findings_file_name
-from statuskit.leases import DEFAULT_LEASE
-from statuskit.model import Holder, Intent, PlanStatus, Run, Summary, Task
+from statuskit.model import DEFAULT_LEASE, Holder, Intent, PlanStatus, Run, Summary, Task
 from statuskit.store.base import Change, Restorable, StatusStore, StoreClock
 from statuskit.transitions import Op, apply_batch, check_token, find_run
 from statuskit.transitions import complete as complete_task
