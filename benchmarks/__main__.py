@@ -24,6 +24,7 @@ def groups() -> dict[str, Callable[[bool], dict[str, str]]]:
     from . import (
         bench_cli,
         bench_codec,
+        bench_leases,
         bench_live,
         bench_planfile,
         bench_startup,
@@ -38,6 +39,7 @@ def groups() -> dict[str, Callable[[bool], dict[str, str]]]:
         "planfile": lambda quick: {"planfile": bench_planfile.run(quick)},
         "stream": bench_stream.run,
         "live": lambda quick: {"live": bench_live.run(quick)},
+        "leases": bench_leases.run,
         "startup": bench_startup.run,
     }
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import attrs
 from hypothesis import strategies as st
 
-from statuskit import ExecutionConstraints, PlanStatus, Run, Task, TaskState
+from statuskit import ExecutionConstraints, Holder, PlanStatus, Run, Task, TaskState
 
 UTC = timezone.utc
 
@@ -74,6 +74,19 @@ def tasks(draw: st.DrawFn, task_id: str | None = None) -> Task:
         last_error=draw(maybe),
         last_error_at=draw(st.none() | times),
         owner=draw(maybe),
+        token=draw(st.none() | st.integers(0, 2**53 - 1)),
+        lease_expires_at=draw(st.none() | times),
+        heartbeat_at=draw(st.none() | times),
+        holder=draw(
+            st.none()
+            | st.builds(
+                Holder,
+                host=text.filter(bool),
+                pid=st.integers(0, 2**22),
+                extra=extras(frozenset({"host", "pid"})),
+            )
+        ),
+        reclaim_count=draw(st.integers(0, 5)),
         extra=draw(extras(frozenset())),
     )
 
@@ -104,6 +117,8 @@ def statuses(draw: st.DrawFn, max_tasks: int = 12) -> PlanStatus:
         created_at=draw(st.none() | times),
         last_updated_at=draw(st.none() | times),
         current_phase=draw(st.none() | text),
+        revision=draw(st.integers(0, 10**6)),
+        last_token=draw(st.integers(0, 10**6)),
         extra=draw(extras(frozenset())),
     )
 

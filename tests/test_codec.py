@@ -217,6 +217,18 @@ class TestMalformed:
             ({"tasks": [], "runs": [{"startedAt": "x"}]}, "$.runs[0].runId"),
             ({"tasks": [], "summary": []}, "$.summary"),
             ({"tasks": [], "schemaVersion": "2"}, "$.schemaVersion"),
+            (_doc(claimToken="7"), "$.tasks[0].claimToken"),
+            (_doc(claimToken=-1), "$.tasks[0].claimToken"),
+            (_doc(leaseExpiresAt="soon"), "$.tasks[0].leaseExpiresAt"),
+            (_doc(heartbeatAt=5), "$.tasks[0].heartbeatAt"),
+            (_doc(reclaimCount=1.5), "$.tasks[0].reclaimCount"),
+            (_doc(holder="me"), "$.tasks[0].holder"),
+            (_doc(holder={"host": "h"}), "$.tasks[0].holder.pid"),
+            (_doc(holder={"host": "h", "pid": None}), "$.tasks[0].holder.pid"),
+            (_doc(holder={"host": "", "pid": 3}), "$.tasks[0].holder.host"),
+            (_doc(holder={"host": "h", "pid": True}), "$.tasks[0].holder.pid"),
+            ({"tasks": [], "revision": "3"}, "$.revision"),
+            ({"tasks": [], "lastClaimToken": -2}, "$.lastClaimToken"),
         ],
     )
     def test_json_path_named(self, doc: object, path: str) -> None:
@@ -250,6 +262,50 @@ class TestMalformed:
         again = pickle.loads(pickle.dumps(info.value))
         assert again.json_path == "$.tasks[0].status"
         assert str(again) == str(info.value)
+
+
+class TestLeaseFields:
+    """Leases, tokens and the revision: read, written back exactly, absent means 0/None."""
+
+    def test_written_back_exactly(self) -> None:
+        """Every new key, and an unknown key inside the holder, survives a round trip."""
+        doc = {
+            "schemaVersion": SCHEMA_VERSION,
+            "revision": 12,
+            "lastClaimToken": 7,
+            "tasks": [
+                {
+                    "id": "1.1",
+                    "phase": "P",
+                    "description": "d",
+                    "status": "in_progress",
+                    "startedAt": "2025-06-01T12:00:00.000Z",
+                    "owner": "w1",
+                    "claimToken": 7,
+                    "leaseExpiresAt": "2025-06-01T12:30:00.000Z",
+                    "heartbeatAt": "2025-06-01T12:10:00.000Z",
+                    "holder": {"host": "h", "pid": 42, "x_start": 1},
+                    "reclaimCount": 2,
+                }
+            ],
+        }
+        status = decode(doc)
+        task = status.task("1.1")
+        assert (status.revision, status.last_token) == (12, 7)
+        assert (task.token, task.reclaim_count, task.holder and task.holder.pid) == (7, 2, 42)
+        assert task.leased
+        out = encode(status)
+        del out["summary"], out["planPath"], out["planName"], out["createdAt"]
+        del out["lastUpdatedAt"], out["currentPhase"], out["runs"]
+        assert out == doc
+
+    def test_absent_means_zero(self) -> None:
+        """A file without the keys reads as revision 0, no token; writes no such keys."""
+        status = decode({"tasks": [{"id": "1.1", "status": "pending"}]})
+        assert (status.revision, status.last_token, status.tasks[0].token) == (0, 0, None)
+        out = encode(status)
+        assert not {"revision", "lastClaimToken"} & set(out)
+        assert not {"claimToken", "leaseExpiresAt", "holder", "reclaimCount"} & set(out["tasks"][0])
 
 
 class TestSchemaVersion:

@@ -101,8 +101,23 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
     ),
     (
         "claim",
-        "Atomically take ready tasks for a worker (parallel workers never collide).",
-        ["--plan", "plan.md", "claim", "2", "--owner", "worker-1"],
+        "Atomically lease ready tasks to a worker (parallel workers never collide). Each "
+        "claimed task has a fencing `token` that every later write must carry, and a lease "
+        "(`--lease`, default 30m) after which another claim may take it back.",
+        ["--plan", "plan.md", "claim", "2", "--owner", "worker-1", "--lease", "30m"],
+        "",
+    ),
+    (
+        "mark-complete (claimed, no token)",
+        "A claimed task is leased: a write without its token is refused (exit 15), naming the "
+        "holder and when its lease ends; `--force` overrides, and the journal records it.",
+        ["--plan", "plan.md", "mark-complete", "1.2"],
+        "",
+    ),
+    (
+        "heartbeat",
+        "The holder extends its lease (`--lease` sets the new length; default: the length it had).",
+        ["--plan", "plan.md", "heartbeat", "1.2", "--token", "1", "--lease", "1h"],
         "",
     ),
     (
@@ -113,8 +128,17 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
     ),
     (
         "mark-failed",
-        "Record a failure; `--error` is required.",
-        ["--plan", "plan.md", "mark-failed", "1.3", "--error", "loader tests fail"],
+        "Record a failure; `--error` is required, and `--token` because 1.3 is claimed.",
+        [
+            "--plan",
+            "plan.md",
+            "mark-failed",
+            "1.3",
+            "--error",
+            "loader tests fail",
+            "--token",
+            "2",
+        ],
         "",
     ),
     (
@@ -170,6 +194,19 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
         "",
     ),
     (
+        "log",
+        "The journal: every change as events — who did what to which task, when "
+        "(`TASK` to filter, `--since REV`, `--limit N`, `--text` for a timeline).",
+        ["--plan", "plan.md", "log", "1.3"],
+        "",
+    ),
+    (
+        "log --text",
+        "The same as a readable timeline.",
+        ["--plan", "plan.md", "log", "--text", "--limit", "4"],
+        "",
+    ),
+    (
         "validate",
         "Check the file; `--repair` fixes what is safe or restores a backup.",
         ["--plan", "plan.md", "validate"],
@@ -184,7 +221,7 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
     (
         "dry run",
         "Any mutating command with `--dry-run` reports and writes nothing.",
-        ["--plan", "plan.md", "mark-complete", "1.2", "--dry-run"],
+        ["--plan", "plan.md", "mark-complete", "1.2", "--token", "1", "--dry-run"],
         "",
     ),
     (
@@ -230,13 +267,16 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
 ]
 
 VOLATILE = [
-    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"), "<time>"),
+    (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\.\d{3}Z"), "<time>"),
     (re.compile(r"run-\d{13}"), "run-<ms>"),
     (re.compile(r'"duration": \d+'), '"duration": <ms>'),
     (re.compile(r"\d+s \(started"), "<s> (started"),
     (re.compile(r'"duration_s": [\d.e-]+'), '"duration_s": <s>'),
     (re.compile(r"ok \d+\.\d\ds:"), "ok <s>:"),
     (re.compile(r'"sessions": \d+'), '"sessions": <n>'),
+    (re.compile(r'"pid": \d+'), '"pid": <pid>'),
+    (re.compile(r'"host": "[^"]*"'), '"host": "<host>"'),
+    (re.compile(r"\[pid \d+@[^\]]*\]"), "[pid <pid>@<host>]"),
 ]
 
 

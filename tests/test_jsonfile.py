@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from statuskit import (
+    SCHEMA_VERSION,
     CorruptStatus,
     JsonFileStore,
     LockTimeout,
@@ -79,7 +80,7 @@ class TestWrites:
             "failed": 0,
             "skipped": 0,
         }
-        assert doc["schemaVersion"] == 1
+        assert doc["schemaVersion"] == SCHEMA_VERSION
 
     def test_mode_preserved(self, store: JsonFileStore) -> None:
         """A file made group-readable only stays so across updates."""
@@ -222,7 +223,11 @@ class TestCorruption:
         with pytest.raises(RepairRefused):
             Tracker(store, clock=lambda: T0).repair()
         assert path.read_text() == "garbage"
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["status.json", "status.json.lock"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "status.journal.jsonl",
+            "status.json",
+            "status.json.lock",
+        ]
         report = Tracker(store, clock=lambda: T0).repair(rebuild=plan())
         assert report.action == "rebuilt"
         doc = json.loads(path.read_text())

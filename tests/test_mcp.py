@@ -72,17 +72,23 @@ STEPS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("claim", {"owner": "agent-1", "count": 2}, ["claim", "2", "--owner", "agent-1"]),
     ("start", {"task": "1.2"}, ["mark-started", "1.2"]),
     ("start", {"task": "9.9"}, ["mark-started", "9.9"]),
+    ("complete", {"task": "1.1"}, ["mark-complete", "1.1"]),  # claimed: no token, refused
     (
         "complete",
-        {"task": "1.1", "notes": "-n --help"},
-        ["mark-complete", "1.1", "--notes=-n --help"],
+        {"task": "1.1", "notes": "-n --help", "token": 1},
+        ["mark-complete", "1.1", "--notes=-n --help", "--token", "1"],
     ),
     ("complete", {"task": "1.1"}, ["mark-complete", "1.1"]),
     ("fail", {"task": "1.1", "error": "late"}, ["mark-failed", "1.1", "--error", "late"]),
     (
+        "heartbeat",
+        {"task": "1.3", "token": 2, "lease": "1h"},
+        ["heartbeat", "1.3", "--token", "2", "--lease", "1h"],
+    ),
+    (
         "fail",
-        {"task": "1.3", "error": "tests fail"},
-        ["mark-failed", "1.3", "--error", "tests fail"],
+        {"task": "1.3", "error": "tests fail", "token": 2},
+        ["mark-failed", "1.3", "--error", "tests fail", "--token", "2"],
     ),
     (
         "skip",
@@ -99,6 +105,7 @@ STEPS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("complete", {"task": "1.2", "notes": "config"}, ["mark-complete", "1.2", "--notes", "config"]),
     ("status", {}, ["status"]),
     ("next", {"count": 2}, ["next", "2"]),
+    ("log", {"task": "1.1", "limit": 2}, ["log", "1.1", "--limit", "2"]),
 ]
 STDIN = {"write_findings": "# Layout\nsrc/\n"}
 
@@ -125,7 +132,7 @@ class TestEndToEnd:
             assert got == expected, (tool, argv)
             assert is_error is (cli.code != 0), tool
         codes = [doc["error"]["code"] for doc, failed in results if failed]
-        assert codes == ["not_found", "invalid_transition", "not_found"]
+        assert codes == ["not_found", "stale_claim", "invalid_transition", "not_found"]
         states = {t.id: t.status for t in JsonFileStore(served / STATUS).read().tasks}
         assert states == {
             "1.1": TaskState.COMPLETED,

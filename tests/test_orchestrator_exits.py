@@ -12,6 +12,7 @@ import shlex
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -107,12 +108,12 @@ class TestSessionEnds:
         assert_closed(status)
 
 
-def hanging_run(folder: Path) -> subprocess.Popen[str]:
+def hanging_run(folder: Path, *options: str) -> subprocess.Popen[str]:
     """A run whose agent marked 1.1 started and now hangs silently (until the test acts)."""
     write_plan(folder, ONE_TASK_PLAN)
     process = start(
         "--plan", "plan.md", "run", "--no-tui", "--simulate", "hang", "--timeout", "600",
-        cwd=folder,
+        *options, cwd=folder,
     )  # fmt: skip
     logs = status_path(folder).parent / "logs"
 
@@ -123,6 +124,36 @@ def hanging_run(folder: Path) -> subprocess.Popen[str]:
     wait_for(lambda: process.poll() is not None or agent_working(), "the agent to start 1.1")
     assert process.poll() is None, finish(process)
     return process
+
+
+class TestLease:
+    """The run holds its claims as leases: named holder, heartbeats while the agent lives."""
+
+    def test_heartbeats_keep_a_short_lease_alive(self, tmp_path: Path) -> None:
+        """A 3 s lease on a silent agent: renewed while it lives, held by the run's pid."""
+        process = hanging_run(tmp_path, "--lease", "3s")
+        try:
+            first = status_of(tmp_path).task("1.1")
+            assert first.token is not None
+            assert first.holder is not None
+            assert first.holder.pid == process.pid
+            assert first.lease_expires_at is not None
+            later = first.lease_expires_at + timedelta(seconds=2)
+
+            def renewed() -> bool:
+                task = status_of(tmp_path).task("1.1")
+                return task.lease_expires_at is not None and task.lease_expires_at > later
+
+            wait_for(renewed, "a heartbeat to extend the lease")
+            task = status_of(tmp_path).task("1.1")
+            assert (task.status, task.token, task.reclaim_count) == (
+                TaskState.IN_PROGRESS,
+                first.token,
+                0,
+            )
+        finally:
+            process.send_signal(signal.SIGINT)
+            finish(process)
 
 
 class TestStopped:
@@ -147,7 +178,7 @@ class TestStopped:
         assert "INTERRUPTED: interrupted by" in result.stderr.splitlines()[-1]
 
     def test_sigkilled_orchestrator_does_not_block_the_next_run(self, tmp_path: Path) -> None:
-        """Its agent dies with it; the next run sees the dead holder, releases 1.1, finishes."""
+        """Its agent dies with it; the next run's claim takes 1.1 back from the dead holder."""
         before = set(descendants())
         process = hanging_run(tmp_path)
         holder = holder_name(process.pid)
@@ -157,9 +188,9 @@ class TestStopped:
         assert leftovers(before) == []  # the keeper ended the agent when its parent died
         result, status = run(tmp_path, "--simulate", "ok")
         assert result.code == 0, result.stderr
-        assert f"released 1.1: their holder {holder} is no longer running" in result.stderr
+        assert f"took back 1.1 from {holder}: no longer running" in result.stderr
         task = status.task("1.1")
-        assert (task.status, task.retry_count) == (TaskState.COMPLETED, 0)
+        assert (task.status, task.retry_count, task.reclaim_count) == (TaskState.COMPLETED, 0, 1)
         assert_closed(status)
 
     def test_error_in_the_orchestrators_own_code(self, tmp_path: Path) -> None:

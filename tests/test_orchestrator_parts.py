@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -11,6 +12,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import attrs
 import pytest
 
 from statuskit import JsonFileStore, Task, TaskState, parse_plan, status_from_plan, utc_now
@@ -26,8 +28,8 @@ from statuskit.orchestrator import (
     resolve_agent,
 )
 from statuskit.orchestrator.agent import AgentSession, SessionEnd
-from statuskit.orchestrator.holder import holder_state, parse_holder
 from statuskit.orchestrator.logs import CappedLog, prune_runs
+from statuskit.store._process import holder_state, host_name
 from statuskit.stream import TurnResult, Waiting
 
 from .fakeclaude import no_leftovers, statuskit, subreaper, write_plan
@@ -39,6 +41,19 @@ PY = sys.executable
 
 class TestPrompt:
     """The prompt is short, exact and code-free."""
+
+    def test_tokens_of_claimed_tasks(self) -> None:
+        """Claimed (leased) tasks: each line names its token, every command takes it."""
+        from statuskit import MemoryStore, Tracker
+
+        plan = "# P\n\n## Phase 1: W\n\n- [ ] 1.1 One\n- [ ] 1.2 Two\n"
+        tracker = Tracker(MemoryStore(status_from_plan(parse_plan(plan), now=utc_now())))
+        claimed = tracker.claim(2, "me")
+        prompt = build_prompt(claimed, cli="statuskit --plan p.md", plan_path="p.md")
+        for task in claimed:
+            assert f"- {task.id} [token {task.token}]: {task.description}" in prompt
+        assert "statuskit --plan p.md mark-complete TASK_ID --token TOKEN --notes" in prompt
+        assert "write-findings TASK_ID --token TOKEN --stdin" in prompt
 
     def test_pinned(self) -> None:
         """Size for a 200-task plan, the exact commands, failure reporting, no inline code."""
@@ -128,40 +143,39 @@ class TestAgentCommand:
 class TestHolder:
     """Who holds a task, and whether that holder still lives."""
 
-    def test_name_round_trip(self) -> None:
-        """orchestrator-<pid>@<host>; other owners are not holders."""
-        assert parse_holder(holder_name(42, "box-1.lan")) == (42, "box-1.lan")
-        for owner in (None, "", "alice", "orchestrator-42", "orchestrator-x@h", "worker-1@h"):
-            assert parse_holder(owner) is None
+    def test_name(self) -> None:
+        """orchestrator-<pid>@<host>: what people read in the owner field."""
+        assert holder_name(42, "box-1.lan") == "orchestrator-42@box-1.lan"
+        assert holder_name() == f"orchestrator-{os.getpid()}@{socket.gethostname()}"
 
     def test_alive_dead_reused_and_unknown(self) -> None:
         """This process lives; a reaped child is dead; a pid born after the claim was reused."""
         now = datetime.now(timezone.utc)
-        assert holder_state(holder_name(), now) == "alive"
+        here = host_name()
+        assert holder_state(here, os.getpid(), now) == "alive"
         child = subprocess.Popen([PY, "-c", "pass"])
         child.wait()
-        assert holder_state(holder_name(child.pid), now) == "dead"
+        assert holder_state(here, child.pid, now) == "dead"
         sleeper = subprocess.Popen([PY, "-c", "import time; time.sleep(60)"])
         try:
-            assert holder_state(holder_name(sleeper.pid), now - timedelta(seconds=5)) in (
+            assert holder_state(here, sleeper.pid, now - timedelta(seconds=5)) in (
                 "alive",  # started within the tolerance of the claim
                 "dead",
             )
-            assert holder_state(holder_name(sleeper.pid), now - timedelta(hours=1)) == "dead"
-            assert holder_state(holder_name(sleeper.pid), now + timedelta(minutes=1)) == "alive"
+            assert holder_state(here, sleeper.pid, now - timedelta(hours=1)) == "dead"
+            assert holder_state(here, sleeper.pid, now + timedelta(minutes=1)) == "alive"
         finally:
             sleeper.kill()
             sleeper.wait()
-        assert holder_state(holder_name(os.getpid(), "another-host"), now) == "unknown"
-        assert holder_state("alice", now) == "unknown"
+        assert holder_state("another-host", os.getpid(), now) == "unknown"
 
 
 class TestDeadHolders:
-    """A run releases only what a dead orchestrator on this host (or itself) held."""
+    """A run's claim takes back only what a dead holder on this host held."""
 
-    def test_only_dead_holders_are_released(self, tmp_path: Path) -> None:
-        """Live holder, dead holder, another host, a person, and this run's own leftovers."""
-        from statuskit import MemoryStore, Tracker
+    def test_only_dead_holders_are_taken_back(self, tmp_path: Path) -> None:
+        """Live holder, dead holder, another host, a person: only the dead one's task moves."""
+        from statuskit import Holder, MemoryStore, Tracker
         from statuskit.orchestrator import Orchestrator, PlainView, RunConfig, ViewState
 
         plan = "# P\n\n## Phase 1: W\n\n" + "".join(f"- [ ] 1.{i} T{i}\n" for i in range(1, 6))
@@ -170,30 +184,36 @@ class TestDeadHolders:
         gone = subprocess.Popen([PY, "-c", "pass"])
         gone.wait()
         live = subprocess.Popen([PY, "-c", "import time; time.sleep(60)"])
-        config = RunConfig(cli=("statuskit",), log_dir=str(tmp_path))
+        config = RunConfig(cli=("statuskit",), log_dir=str(tmp_path), batch=5)
         try:
-            owners = {
-                "1.1": holder_name(live.pid),
-                "1.2": holder_name(gone.pid),
-                "1.3": holder_name(gone.pid, "another-host"),
-                "1.4": "alice",
-                "1.5": config.owner,
-            }
-            for task_id, owner in owners.items():
-                tracker.start(task_id, owner=owner)
+            (live_task,) = tracker.claim(1, "worker-live", pid=live.pid)
+            # The far holder first: once it is on another host, it is never judged dead.
+            (far_task,) = tracker.claim(1, "worker-far", pid=gone.pid)
+            store.update(
+                lambda s: attrs.evolve(
+                    s,
+                    tasks=tuple(
+                        attrs.evolve(t, holder=Holder(host="another-host", pid=gone.pid))
+                        if t.id == far_task.id
+                        else t
+                        for t in s.tasks
+                    ),
+                )
+            )
+            (dead_task,) = tracker.claim(1, "worker-gone", pid=gone.pid)
+            tracker.start("1.4", owner="alice")
             view = PlainView(ViewState(), out=open(os.devnull, "w"))  # noqa: SIM115
-            released = Orchestrator(config, view, store)._release_dead()
+            taken = Orchestrator(config, view, store)._claim(dry_run=False)
         finally:
             live.kill()
             live.wait()
             view.out.close()
-        assert sorted(released) == ["1.2", "1.5"]
-        status = store.read()
-        states = {t.id: (t.status, t.owner) for t in status.tasks}
-        assert states["1.2"] == (TaskState.PENDING, None)
-        assert states["1.5"] == (TaskState.PENDING, None)
-        for task_id in ("1.1", "1.3", "1.4"):
-            assert states[task_id] == (TaskState.IN_PROGRESS, owners[task_id])
+        assert sorted(t.id for t in taken) == [dead_task.id, "1.5"]
+        states = {t.id: (t.status, t.owner, t.reclaim_count) for t in store.read().tasks}
+        assert states[dead_task.id] == (TaskState.IN_PROGRESS, config.owner, 1)
+        assert states[live_task.id][1:] == ("worker-live", 0)
+        assert states[far_task.id][1:] == ("worker-far", 0)
+        assert states["1.4"][1] == "alice"
 
 
 class TestLogs:

@@ -245,7 +245,7 @@ class TestFakeClaude:
         called = json.loads((tmp_path / "claude-argv.json").read_text())
         assert called["argv"][0] == "-p"
         assert called["argv"][called["argv"].index("--permission-mode") + 1] == "acceptEdits"
-        assert "- 1.1: The only thing" in called["stdin"]  # the prompt came on stdin
+        assert "- 1.1 [token 1]: The only thing" in called["stdin"]  # the prompt came on stdin
 
     @pytest.mark.parametrize(
         ("mode", "capture", "detail"),

@@ -207,7 +207,7 @@ class TestRetryAndStuck:
         new, got = claim(status, 1, "w", now=T0, max_retries=1)
         assert [t.id for t in got] == ["1.1"]  # plan order: the retry first
         assert got[0].retry_count == 1
-        failed_again = tr.fail(new, "1.1", now=T0, error="e2")
+        failed_again = tr.fail(new, "1.1", now=T0, error="e2", token=got[0].token)
         assert retryable(failed_again, 1) == ()
         assert [t.id for t in claim(failed_again, 2, "w", now=T0, max_retries=1)[1]] == ["1.2"]
 

@@ -197,7 +197,7 @@ class TestTrackerOperations:
         assert [t.id for t in got] == ["1.1"]
         assert tracker.status().task("1.1").owner == "w1"
         assert tracker.claim(5, "w2") == ()
-        tracker.complete("1.1")
+        tracker.complete("1.1", token=got[0].token)
         assert [t.id for t in tracker.claim(5, "w2")] == ["1.2"]
 
     def test_runs(self, tracker: Tracker) -> None:

@@ -35,6 +35,8 @@ from statuskit.errors import (
 from statuskit.model import (
     SCHEMA_VERSION,
     ExecutionConstraints,
+    Holder,
+    Intent,
     PlanStatus,
     Run,
     Summary,
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
     from statuskit.ids import (
         natural_key,
     )
+    from statuskit.journal import Actor, JournalEvent
+    from statuskit.leases import Lease, claim, heartbeat
     from statuskit.planfile import (
         Criterion,
         Phase,
@@ -67,7 +71,6 @@ if TYPE_CHECKING:
         NextReport,
         Pick,
         Waiting,
-        claim,
         next_tasks,
         ready,
         retryable,
@@ -82,6 +85,7 @@ if TYPE_CHECKING:
         RepairReport,
         Restorable,
         StatusStore,
+        StoreClock,
         Watchable,
         open_store,
     )
@@ -112,6 +116,11 @@ _LAZY = {
     "decode": "statuskit.codec",
     "encode": "statuskit.codec",
     "natural_key": "statuskit.ids",
+    "Actor": "statuskit.journal",
+    "JournalEvent": "statuskit.journal",
+    "Lease": "statuskit.leases",
+    "claim": "statuskit.leases",
+    "heartbeat": "statuskit.leases",
     "Criterion": "statuskit.planfile",
     "Phase": "statuskit.planfile",
     "Plan": "statuskit.planfile",
@@ -126,7 +135,6 @@ _LAZY = {
     "NextReport": "statuskit.scheduling",
     "Pick": "statuskit.scheduling",
     "Waiting": "statuskit.scheduling",
-    "claim": "statuskit.scheduling",
     "next_tasks": "statuskit.scheduling",
     "ready": "statuskit.scheduling",
     "retryable": "statuskit.scheduling",
@@ -139,6 +147,7 @@ _LAZY = {
     "RepairReport": "statuskit.store.repair",
     "Restorable": "statuskit.store.base",
     "StatusStore": "statuskit.store.base",
+    "StoreClock": "statuskit.store.base",
     "Watchable": "statuskit.store.base",
     "open_store": "statuskit.store.registry",
     "PhaseProgress": "statuskit.summary",
@@ -158,6 +167,7 @@ _LAZY = {
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Actor",
     "ApplyReport",
     "ChangeFeed",
     "CorruptStatus",
@@ -165,9 +175,13 @@ __all__ = [
     "DuplicateTaskIds",
     "ExecutionConstraints",
     "FindingsNotFound",
+    "Holder",
+    "Intent",
     "InvalidTaskId",
     "InvalidTransition",
+    "JournalEvent",
     "JsonFileStore",
+    "Lease",
     "LockTimeout",
     "MemoryStore",
     "NextReport",
@@ -197,6 +211,7 @@ __all__ = [
     "StatusKitError",
     "StatusMissing",
     "StatusStore",
+    "StoreClock",
     "StoreNotSupported",
     "StoreUnavailable",
     "Summary",
@@ -212,6 +227,7 @@ __all__ = [
     "claim",
     "decode",
     "encode",
+    "heartbeat",
     "is_blocked",
     "is_complete",
     "natural_key",

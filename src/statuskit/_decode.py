@@ -16,6 +16,7 @@ from statuskit._timestamps import parse_timestamp
 from statuskit.errors import CorruptStatus
 from statuskit.model import (
     ExecutionConstraints,
+    Holder,
     PlanStatus,
     Run,
     Summary,
@@ -153,6 +154,25 @@ def _constraints(value: object, where: str, problems: _Problems) -> ExecutionCon
     return ExecutionConstraints(sequential=sequential, group=group, reason=reason, extra=extra)
 
 
+def _holder(value: object, where: str, problems: _Problems) -> Holder | None:
+    if not isinstance(value, dict):
+        problems.add(where, f"expected an object {{host, pid}}, found {_describe(value)}")
+        return None
+    count = len(problems.items)
+    host = value.get("host")
+    if not isinstance(host, str) or not host:
+        problems.add(f"{where}.host", f"expected a host name, found {_describe(host)}")
+    pid = _int(value.get("pid"), where, "pid", problems)
+    if value.get("pid") is None:
+        problems.add(f"{where}.pid", "expected a process id, found none")
+    extra = {key: item for key, item in value.items() if key not in ("host", "pid")}
+    if extra:
+        _check_unknown(extra, where, 4, problems)  # $ > tasks > task > holder
+    if len(problems.items) != count or pid is None or not isinstance(host, str):
+        return None
+    return Holder(host=host, pid=pid, extra=extra)
+
+
 def _dependencies(value: object, where: str, problems: _Problems) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -170,7 +190,7 @@ def _dependencies(value: object, where: str, problems: _Problems) -> tuple[str, 
 
 # key in the file -> (Task attribute, kind). One pass over each task's keys looks every key up
 # once; keys not in this table go to ``extra``.
-_STR, _TIME, _INT, _DEPS, _CONSTRAINTS, _STATUS = range(6)
+_STR, _TIME, _INT, _DEPS, _CONSTRAINTS, _STATUS, _HOLDER = range(7)
 _TASK_FIELDS: dict[str, tuple[str, int]] = {
     "id": ("id", _STR),
     "description": ("description", _STR),
@@ -189,6 +209,11 @@ _TASK_FIELDS: dict[str, tuple[str, int]] = {
     "lastError": ("last_error", _STR),
     "lastErrorAt": ("last_error_at", _TIME),
     "owner": ("owner", _STR),
+    "claimToken": ("token", _INT),
+    "leaseExpiresAt": ("lease_expires_at", _TIME),
+    "heartbeatAt": ("heartbeat_at", _TIME),
+    "holder": ("holder", _HOLDER),
+    "reclaimCount": ("reclaim_count", _INT),
 }
 
 
@@ -246,6 +271,8 @@ def _task(obj: object, where: str, problems: _Problems) -> Task | None:
             fields[name] = _int(value, where, key, problems)
         elif kind == _DEPS:
             fields[name] = _dependencies(value, f"{where}.{key}", problems)
+        elif kind == _HOLDER:
+            fields[name] = _holder(value, f"{where}.{key}", problems)
         else:
             fields[name] = _constraints(value, f"{where}.{key}", problems)
     if "title" in extra or "reason" in extra:
@@ -332,6 +359,8 @@ _TOP_KEYS = frozenset(
         "runs",
         "summary",
         "schemaVersion",
+        "revision",
+        "lastClaimToken",
     }
 )
 
@@ -378,6 +407,8 @@ def decode(obj: object) -> PlanStatus:
         current_phase=_str(obj.get("currentPhase"), "$", "currentPhase", problems),
         schema_version=version,
         stored_summary=stored_summary,
+        revision=_int(obj.get("revision"), "$", "revision", problems) or 0,
+        last_token=_int(obj.get("lastClaimToken"), "$", "lastClaimToken", problems) or 0,
         extra=extra,
     )
     problems.raise_if_any()

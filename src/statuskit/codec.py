@@ -12,7 +12,9 @@ and every key it does not know (kept in ``extra``), apart from the normalization
 * ``notes: true`` (a bug of the replaced tool: a flag with no text) is dropped;
 * ``findingsPath: null`` and ``dependencies: []`` are omitted (absent means the same);
 * a numeric ``phase`` is written as a string;
-* ``schemaVersion`` is written (the current version).
+* ``schemaVersion`` is written (the current version);
+* ``revision``, ``lastClaimToken``, ``claimToken``, ``reclaimCount`` are omitted when 0 or
+  absent (absent means the same).
 
 Whatever :func:`decode` accepts can be written again: unknown values must be JSON values with
 finite numbers, nested at most :data:`MAX_NESTING` levels; known integers are at most
@@ -107,6 +109,17 @@ def encode_task(task: Task) -> dict[str, Any]:
     _put_time(out, "lastErrorAt", task.last_error_at)
     if task.owner is not None:
         out["owner"] = task.owner
+    if task.token is not None:
+        out["claimToken"] = task.token
+    _put_time(out, "leaseExpiresAt", task.lease_expires_at)
+    _put_time(out, "heartbeatAt", task.heartbeat_at)
+    if task.holder is not None:
+        holder: dict[str, Any] = {"host": task.holder.host, "pid": task.holder.pid}
+        for key, value in task.holder.extra.items():
+            holder.setdefault(key, value)
+        out["holder"] = holder
+    if task.reclaim_count:
+        out["reclaimCount"] = task.reclaim_count
     for key, value in task.extra.items():
         out.setdefault(key, value)
     return out
@@ -152,6 +165,11 @@ def encode(status: PlanStatus) -> dict[str, Any]:
     for key, value in extra.items():
         out[key] = value
     out["schemaVersion"] = SCHEMA_VERSION
+    # Absent means 0: a file nobody wrote since revisions exist keeps its exact shape.
+    if status.revision:
+        out["revision"] = status.revision
+    if status.last_token:
+        out["lastClaimToken"] = status.last_token
     out["planPath"] = status.plan_path
     out["planName"] = status.plan_name
     out["createdAt"] = format_timestamp(status.created_at) if status.created_at else None

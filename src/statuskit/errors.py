@@ -455,7 +455,8 @@ class StaleClaim(StatusKitError):
     Attributes:
         task_id: the task.
         token: the token the write carried (``None``: none).
-        current: the task's current claim token.
+        current: the task's current claim token. Kept for programs, never put in the message:
+            a stale worker reading the error must not be able to copy it and write anyway.
         holder: who holds the current claim (owner), when known.
         lease_expires_at: when the current lease ends, ISO 8601, when known.
 
@@ -477,8 +478,8 @@ class StaleClaim(StatusKitError):
         self.lease_expires_at = lease_expires_at
 
     def message(self) -> str:  # noqa: D102
-        given = "no token" if self.token is None else f"token {self.token}"
-        text = f"task {self.task_id!r} is claimed with token {self.current}; this write had {given}"
+        given = "no token" if self.token is None else f"token {self.token}, not the current one"
+        text = f"task {self.task_id!r} is claimed; this write had {given}"
         if self.holder:
             text += f"; held by {self.holder}"
         if self.lease_expires_at:

@@ -66,6 +66,8 @@ class Tool(NamedTuple):
 
 _TASK = Param("task", "string", "task id, e.g. 1.2", required=True)
 _COUNT = Param("count", "integer", "at most this many (1)")
+_TOKEN = Param("token", "integer", "the token claim gave (needed once claimed)", "--token")
+_LEASE = Param("lease", "string", "lease length, e.g. 30m", "--lease")
 
 #: Every tool, in the order of ``tools/list``.
 TOOLS: tuple[Tool, ...] = (
@@ -74,35 +76,54 @@ TOOLS: tuple[Tool, ...] = (
     Tool(
         "claim",
         "claim",
-        "Atomically take up to count ready tasks for owner (marks them in progress).",
-        (Param("owner", "string", "who takes them", "--owner", required=True), _COUNT),
+        "Atomically lease up to count ready tasks to owner; each has a token for its writes.",
+        (Param("owner", "string", "who takes them", "--owner", required=True), _COUNT, _LEASE),
     ),
-    Tool("start", "mark-started", "Mark a task in progress.", (_TASK,)),
+    Tool(
+        "heartbeat",
+        "heartbeat",
+        "Extend the lease of a claimed task.",
+        (_TASK, Param("token", "integer", "the claim's token", "--token", required=True), _LEASE),
+    ),
+    Tool("start", "mark-started", "Mark a task in progress.", (_TASK, _TOKEN)),
     Tool(
         "complete",
         "mark-complete",
         "Mark a task completed.",
-        (_TASK, Param("notes", "string", "what was done", "--notes")),
+        (_TASK, Param("notes", "string", "what was done", "--notes"), _TOKEN),
     ),
     Tool(
         "fail",
         "mark-failed",
         "Mark a task failed.",
-        (_TASK, Param("error", "string", "what went wrong", "--error", required=True)),
+        (_TASK, Param("error", "string", "what went wrong", "--error", required=True), _TOKEN),
     ),
     Tool(
         "skip",
         "mark-skipped",
         "Mark a task skipped.",
-        (_TASK, Param("reason", "string", "why", "--reason", required=True)),
+        (_TASK, Param("reason", "string", "why", "--reason", required=True), _TOKEN),
     ),
     Tool(
         "write_findings",
         "write-findings",
         "Store a task's findings (replaces earlier ones).",
-        (_TASK, Param("text", "string", "markdown", "--file", required=True, as_file=True)),
+        (
+            _TASK,
+            Param("text", "string", "markdown", "--file", required=True, as_file=True),
+            _TOKEN,
+        ),
     ),
     Tool("read_findings", "read-findings", "A task's findings.", (_TASK,)),
+    Tool(
+        "log",
+        "log",
+        "The journal: who changed what, when (newest last).",
+        (
+            Param("task", "string", "only this task"),
+            Param("limit", "integer", "only the newest this many", "--limit"),
+        ),
+    ),
 )
 
 _BY_NAME = {tool.name: tool for tool in TOOLS}

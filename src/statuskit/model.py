@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -20,8 +20,11 @@ from statuskit.errors import TaskNotFound
 from statuskit.ids import closest_ids
 
 __all__ = [
+    "DEFAULT_LEASE",
     "SCHEMA_VERSION",
     "ExecutionConstraints",
+    "Holder",
+    "Intent",
     "PlanStatus",
     "Run",
     "Summary",
@@ -32,7 +35,13 @@ __all__ = [
 
 #: The newest ``schemaVersion`` this statuskit reads *and writes*. Files without the key are
 #: version 0 (the format of the tool statuskit replaces) and are upgraded on their next write.
-SCHEMA_VERSION = 1
+#: Version 2 added leases, fencing tokens and the revision: a statuskit that knows only
+#: version 1 would write a leased task without checking its token and without journaling, so
+#: it must treat these files as read-only (it does: newer versions are never overwritten).
+SCHEMA_VERSION = 2
+
+#: The lease a claim takes when none is given (see :mod:`statuskit.leases`).
+DEFAULT_LEASE = timedelta(minutes=30)
 
 
 class TaskState(str, enum.Enum):
@@ -77,6 +86,22 @@ class ExecutionConstraints:
 
 
 @attrs.frozen(kw_only=True)
+class Holder:
+    """The process working on a claimed task, when the claim named one (``holder``).
+
+    A claim that names its process lets the task be taken back as soon as that process is
+    known to be dead on its host, without waiting for the lease to run out.
+    """
+
+    host: str
+    """The host name the process runs on."""
+    pid: int
+    """The process id on that host."""
+    extra: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+    """Keys statuskit does not know, kept verbatim."""
+
+
+@attrs.frozen(kw_only=True)
 class Task:
     """One task of a plan and everything recorded about its execution."""
 
@@ -114,8 +139,25 @@ class Task:
     """When the most recent failure happened."""
     owner: str | None = None
     """Who claimed the task (set by ``claim``; cleared when the task is reset)."""
+    token: int | None = None
+    """The fencing token of the task's latest claim (``claimToken``). While the task is in
+    progress with a token it is *leased*: every write must carry this token. Kept after the
+    task finishes (a late write with an older token is still refused); cleared by a reset."""
+    lease_expires_at: datetime | None = None
+    """When the lease of the latest claim ends unless a heartbeat extends it."""
+    heartbeat_at: datetime | None = None
+    """When the holder last extended the lease (``heartbeatAt``)."""
+    holder: Holder | None = None
+    """The process working on the task, when the claim named one."""
+    reclaim_count: int = 0
+    """How many times the task was taken from a holder whose lease expired or who died."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
     """Keys statuskit does not know, kept verbatim."""
+
+    @property
+    def leased(self) -> bool:
+        """In progress under a claim token: writes must carry the token."""
+        return self.status is TaskState.IN_PROGRESS and self.token is not None
 
     @property
     def sequential_group(self) -> str | None:
@@ -181,6 +223,22 @@ class Summary:
 
 
 @attrs.frozen(kw_only=True)
+class Intent:
+    """Why a change was made, where the two snapshots cannot show it (a force, a repair).
+
+    A change attaches intents to the snapshot it returns (``PlanStatus.intents``); the store's
+    write path turns them into journal events and drops them. They are never stored.
+    """
+
+    kind: str
+    """``"forced"``, ``"repaired"``, ``"synced"``, ``"restored"``, or ``"by"`` (who acted)."""
+    task: str | None = None
+    """The task concerned, if one is."""
+    details: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+    """What else the event records (JSON values)."""
+
+
+@attrs.frozen(kw_only=True)
 class PlanStatus:
     """One snapshot of a plan's execution state: the content of a ``status.json``."""
 
@@ -202,8 +260,16 @@ class PlanStatus:
     """The file's schema version (0 for files from before statuskit)."""
     stored_summary: Summary | None = None
     """The summary the file carried when it was read: reported by validation, never trusted."""
+    revision: int = 0
+    """How many writes produced this snapshot: every write adds one (0 for files from before
+    revisions). Journal events carry the revision their write produced."""
+    last_token: int = 0
+    """The last fencing token a claim took (``lastClaimToken``); the next claim takes more."""
     extra: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
     """Top-level keys statuskit does not know, kept verbatim."""
+    intents: tuple[Intent, ...] = attrs.field(default=(), eq=False, repr=False)
+    """Why the change that returned this snapshot was made, for the journal (never stored;
+    not part of equality)."""
 
     @property
     def summary(self) -> Summary:
@@ -221,6 +287,10 @@ class PlanStatus:
             if task.id == task_id:
                 return task
         raise TaskNotFound(task_id, closest_ids(task_id, (t.id for t in self.tasks)))
+
+    def annotated(self, *intents: Intent) -> PlanStatus:
+        """The snapshot with ``intents`` added: why the change that returns it was made."""
+        return attrs.evolve(self, intents=(*self.intents, *intents))
 
     def has_task(self, task_id: str) -> bool:
         """Whether a task with this id exists."""

@@ -1,8 +1,8 @@
-"""Pure scheduling: which tasks are ready, why the others are not, and atomic claims.
+"""Pure scheduling: which tasks are ready, why the others are not, and what a claim may take.
 
 Rules, in order:
 
-1. Only pending tasks are ready (failed ones too, for :func:`claim` with ``max_retries``).
+1. Only pending tasks are ready (failed ones too, for a claim with ``max_retries``).
 2. Every explicit dependency must be done (completed or skipped); a dependency on an id that
    does not exist keeps the task waiting (validation reports it).
 3. Phase order: while an earlier phase has a task that is not done, later phases wait.
@@ -16,7 +16,7 @@ Ready tasks come in phase order, then natural id order (``2.9`` before ``2.10``)
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -31,9 +31,10 @@ __all__ = [
     "Pick",
     "WaitKind",
     "Waiting",
-    "claim",
+    "claimable",
     "fail_stuck",
     "next_tasks",
+    "pick",
     "ready",
     "retryable",
     "stuck",
@@ -208,31 +209,26 @@ def next_tasks(status: PlanStatus, n: int = 1, *, cross_phase: bool = False) -> 
     )
 
 
-def claim(
+def claimable(
     status: PlanStatus,
-    n: int,
-    owner: str,
     *,
-    now: datetime,
     cross_phase: bool = False,
     max_retries: int | None = None,
-) -> tuple[PlanStatus, tuple[Task, ...]]:
-    """Choose up to ``n`` ready tasks and mark them in progress for ``owner``, as one change.
+    reclaimable: Iterable[Task] = (),
+) -> list[Task]:
+    """Every task a claim may take now, in order (see :func:`statuskit.leases.claim`).
 
-    Passed to a store's ``update``, this is atomic: two claimers never get the same task.
-    With ``max_retries``, failed tasks whose ``retry_count`` is below it are candidates too,
-    in the same plan order as pending ones (a failed 1.1 is retried before 1.2 starts);
-    claiming one counts a retry.
-
-    Returns:
-        The new status and the claimed tasks (as they are after the claim).
-
+    Ready pending tasks; with ``max_retries``, failed tasks retried fewer times than that,
+    subject to the same rules (a failed 1.1 is retried before 1.2 starts); and the
+    ``reclaimable`` in-progress tasks (their holder's lease ended), which already passed the
+    rules when they were first claimed.
     """
-    if n < 0:
-        raise ValueError("n must be >= 0")
     obstacles = _obstacles(status, cross_phase=cross_phase)
+    taken_back = {task.id for task in reclaimable}
 
     def eligible(task: Task) -> bool:
+        if task.status is TaskState.IN_PROGRESS:
+            return task.id in taken_back
         if obstacles.get(task.id):
             return False
         if task.status is TaskState.PENDING:
@@ -243,14 +239,14 @@ def claim(
             and task.retry_count < max_retries
         )
 
-    candidates = _order(status, [task for task in status.tasks if eligible(task)])
-    chosen = _select(candidates, n)
-    if not chosen:
-        return status, ()
-    ops = [Op(task_id=task.id, target=TaskState.IN_PROGRESS, owner=owner) for task in chosen]
-    new = apply_batch(status, ops, now=now)
-    ids = {task.id for task in chosen}
-    return new, tuple(task for task in new.tasks if task.id in ids)
+    return _order(status, [task for task in status.tasks if eligible(task)])
+
+
+def pick(candidates: Iterable[Task], n: int) -> list[Task]:
+    """The first ``n`` of ``candidates``, never two of the same sequential group."""
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    return _select(list(candidates), n)
 
 
 def retryable(status: PlanStatus, max_retries: int) -> tuple[Task, ...]:
@@ -262,25 +258,40 @@ def retryable(status: PlanStatus, max_retries: int) -> tuple[Task, ...]:
     )
 
 
+def _is_stuck(task: Task, now: datetime, after: timedelta) -> bool:
+    if task.status is not TaskState.IN_PROGRESS:
+        return False
+    if task.token is not None and task.lease_expires_at is not None:
+        # A leased task is alive while its holder heartbeats, however long it runs.
+        return now >= task.lease_expires_at
+    return task.started_at is not None and now - task.started_at > after
+
+
 def stuck(status: PlanStatus, now: datetime, after: timedelta) -> tuple[Task, ...]:
-    """Tasks in progress for longer than ``after`` (by their ``started_at``)."""
-    return tuple(
-        task
-        for task in status.tasks
-        if task.status is TaskState.IN_PROGRESS
-        and task.started_at is not None
-        and now - task.started_at > after
-    )
+    """Tasks in progress that look abandoned.
+
+    A leased task is stuck once its lease has expired (its holder stopped heartbeating); any
+    other task in progress is stuck after running longer than ``after`` (by ``started_at``).
+    """
+    return tuple(task for task in status.tasks if _is_stuck(task, now, after))
+
+
+def _stuck_error(task: Task, after: timedelta) -> str:
+    if task.token is not None and task.lease_expires_at is not None:
+        return (
+            f"stuck: the lease of {task.owner or 'its holder'} (token {task.token}) expired "
+            f"at {task.lease_expires_at}"
+        )
+    return f"stuck: in progress for more than {after} (started {task.started_at})"
 
 
 def fail_stuck(status: PlanStatus, now: datetime, after: timedelta) -> PlanStatus:
-    """Mark every stuck task failed, with an error that says how long it ran."""
+    """Mark every stuck task failed, with an error that says why it is considered stuck.
+
+    Leased tasks are failed past their token (an explicit override, recorded as forced).
+    """
     ops = [
-        Op(
-            task_id=task.id,
-            target=TaskState.FAILED,
-            error=f"stuck: in progress for more than {after} (started {task.started_at})",
-        )
+        Op(task_id=task.id, target=TaskState.FAILED, error=_stuck_error(task, after), force=True)
         for task in stuck(status, now, after)
     ]
     return apply_batch(status, ops, now=now)

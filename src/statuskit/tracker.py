@@ -10,7 +10,7 @@ and the orchestrator all go through it: this is the one place the operations liv
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -18,9 +18,9 @@ import attrs
 
 from statuskit.errors import CorruptStatus, DuplicateTaskIds, PlanMismatch, StatusMissing
 from statuskit.ids import duplicate_ids, findings_file_name
-from statuskit.model import PlanStatus, Run, Summary, Task
-from statuskit.store.base import Change, Restorable, StatusStore
-from statuskit.transitions import Op, apply_batch, find_run
+from statuskit.model import DEFAULT_LEASE, Holder, Intent, PlanStatus, Run, Summary, Task
+from statuskit.store.base import Change, Restorable, StatusStore, StoreClock
+from statuskit.transitions import Op, apply_batch, check_token, find_run
 from statuskit.transitions import complete as complete_task
 from statuskit.transitions import complete_run as close_run
 from statuskit.transitions import fail as fail_task
@@ -30,6 +30,8 @@ from statuskit.transitions import start as start_task
 from statuskit.transitions import start_run as open_run
 
 if TYPE_CHECKING:
+    from statuskit.journal import JournalEvent
+    from statuskit.leases import Lease
     from statuskit.planmodel import Plan
     from statuskit.plansync import ApplyReport
     from statuskit.scheduling import NextReport
@@ -76,6 +78,13 @@ class _Step(Generic[R]):
         return new
 
 
+def _acting(status: PlanStatus, owner: str | None) -> PlanStatus:
+    """``status`` annotated with who acted, for the journal's actor."""
+    return (
+        status if owner is None else status.annotated(Intent(kind="by", details={"owner": owner}))
+    )
+
+
 def same_plan(recorded: str | None, given: str) -> bool:
     """Whether a status recording plan file ``recorded`` may be used for plan file ``given``.
 
@@ -96,7 +105,10 @@ class Tracker:
 
     Args:
         store: any :class:`~statuskit.StatusStore`.
-        clock: returns the current aware datetime (default :func:`utc_now`).
+        clock: returns the current aware datetime; by default the store's own clock where it
+            has one (:class:`~statuskit.store.base.StoreClock`), else :func:`utc_now`. Leases
+            expire by this clock, so writers on several hosts need clocks that agree (see
+            docs/concepts.md).
         plan_path: the plan file the caller works from; a status that records another,
             existing plan file is refused with :class:`~statuskit.PlanMismatch` (two plans
             whose files share a name map to the same status location or plan key).
@@ -117,11 +129,13 @@ class Tracker:
         self,
         store: StatusStore,
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] | None = None,
         plan_path: str | None = None,
     ) -> None:
         self.store = store
-        self.clock = clock
+        if clock is None:
+            clock = store.now if isinstance(store, StoreClock) else utc_now
+        self.clock: Callable[[], datetime] = clock
         self.plan_path = plan_path
 
     # ------------------------------------------------------------------ plumbing
@@ -164,8 +178,25 @@ class Tracker:
         status, _, changed = self._run(lambda current: (change(current), None), dry_run=dry_run)
         return status, changed
 
-    def _task_op(self, task_id: str, change: Change, *, dry_run: bool) -> Outcome:
-        status, changed = self._change(change, dry_run=dry_run)
+    def _task_op(
+        self,
+        task_id: str,
+        change: Change,
+        *,
+        dry_run: bool,
+        token: int | None = None,
+        owner: str | None = None,
+    ) -> Outcome:
+        def step(current: PlanStatus) -> PlanStatus:
+            new = change(current)
+            if new is current:
+                return new
+            # Who acted (for the journal): the owner named, or the holder whose token was given.
+            holder = current.task(task_id).owner if token is not None else None
+            who = owner if owner is not None else holder
+            return _acting(new, who)
+
+        status, changed = self._change(step, dry_run=dry_run)
         return Outcome(status.task(task_id), changed, status)
 
     # ------------------------------------------------------------------ reading
@@ -198,20 +229,26 @@ class Tracker:
 
     # ------------------------------------------------------------------ task operations
 
+    # Every write to a task takes ``token``, required on a leased task (StaleClaim when it
+    # is not the current one); ``force`` overrides, and the journal records it.
+
     def start(
         self,
         task_id: str,
         *,
         force: bool = False,
         owner: str | None = None,
+        token: int | None = None,
         dry_run: bool = False,
     ) -> Outcome:
         """Mark a task in progress (a retry, counted, when it had failed)."""
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: start_task(s, task_id, now=now, force=force, owner=owner),
+            lambda s: start_task(s, task_id, now=now, force=force, owner=owner, token=token),
             dry_run=dry_run,
+            token=token,
+            owner=owner,
         )
 
     def complete(
@@ -220,25 +257,34 @@ class Tracker:
         *,
         notes: str | None = None,
         force: bool = False,
+        token: int | None = None,
         dry_run: bool = False,
     ) -> Outcome:
         """Mark a task completed, with optional notes."""
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: complete_task(s, task_id, now=now, notes=notes, force=force),
+            lambda s: complete_task(s, task_id, now=now, notes=notes, force=force, token=token),
             dry_run=dry_run,
+            token=token,
         )
 
     def fail(
-        self, task_id: str, *, error: str, force: bool = False, dry_run: bool = False
+        self,
+        task_id: str,
+        *,
+        error: str,
+        force: bool = False,
+        token: int | None = None,
+        dry_run: bool = False,
     ) -> Outcome:
         """Mark a task failed with an error message."""
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: fail_task(s, task_id, now=now, error=error, force=force),
+            lambda s: fail_task(s, task_id, now=now, error=error, force=force, token=token),
             dry_run=dry_run,
+            token=token,
         )
 
     def skip(
@@ -247,23 +293,33 @@ class Tracker:
         *,
         reason: str | None = None,
         force: bool = False,
+        token: int | None = None,
         dry_run: bool = False,
     ) -> Outcome:
         """Mark a task skipped, with an optional reason."""
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: skip_task(s, task_id, now=now, reason=reason, force=force),
+            lambda s: skip_task(s, task_id, now=now, reason=reason, force=force, token=token),
             dry_run=dry_run,
+            token=token,
         )
 
-    def reset(self, task_id: str, *, force: bool = False, dry_run: bool = False) -> Outcome:
-        """Put a task back to pending."""
+    def reset(
+        self,
+        task_id: str,
+        *,
+        force: bool = False,
+        token: int | None = None,
+        dry_run: bool = False,
+    ) -> Outcome:
+        """Put a task back to pending, releasing its claim."""
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: reset_task(s, task_id, now=now, force=force),
+            lambda s: reset_task(s, task_id, now=now, force=force, token=token),
             dry_run=dry_run,
+            token=token,
         )
 
     def batch(self, ops: Iterable[Op], *, dry_run: bool = False) -> PlanStatus:
@@ -280,21 +336,70 @@ class Tracker:
         n: int,
         owner: str,
         *,
+        lease: timedelta = DEFAULT_LEASE,
+        pid: int | None = None,
         cross_phase: bool = False,
         max_retries: int | None = None,
         dry_run: bool = False,
     ) -> tuple[Task, ...]:
-        """Atomically choose up to ``n`` ready tasks and mark them in progress for ``owner``."""
-        from statuskit.scheduling import claim
+        """Atomically lease up to ``n`` tasks to ``owner`` (see :func:`statuskit.leases.claim`).
+
+        Ready tasks are taken, and tasks whose lease expired or whose named holder process is
+        dead on this host are taken back. Each claimed task carries its fencing ``token`` and
+        ``lease_expires_at``: pass the token to every later write of the task
+        (``complete(..., token=task.token)``) and extend the lease with :meth:`heartbeat`.
+        ``lease`` lasts 30 minutes by default; ``pid`` names the process on this host that
+        will work on the tasks (its death frees them at once). Returns the claimed tasks.
+        """
+        from statuskit.leases import claim
+        from statuskit.store._process import holder_is_dead, host_name
 
         now = self.clock()
+        holder = Holder(host=host_name(), pid=pid) if pid is not None else None
         _, claimed, _ = self._run(
             lambda current: claim(
-                current, n, owner, now=now, cross_phase=cross_phase, max_retries=max_retries
+                current,
+                n,
+                owner,
+                now=now,
+                lease=lease,
+                holder=holder,
+                is_dead=holder_is_dead,
+                cross_phase=cross_phase,
+                max_retries=max_retries,
             ),
             dry_run=dry_run,
         )
         return claimed
+
+    def heartbeat(
+        self,
+        task_id: str,
+        token: int,
+        *,
+        lease: timedelta | None = None,
+        dry_run: bool = False,
+    ) -> Task:
+        """Extend the lease of a task held with ``token`` (by default by the length it had).
+
+        Returns the task after it. Raises :class:`~statuskit.StaleClaim` when ``token`` is not
+        the task's current one (stop working on it), ``InvalidTransition`` when it is done.
+        """
+        from statuskit.leases import heartbeat
+
+        now = self.clock()
+        status, _, _ = self._run(
+            lambda current: (heartbeat(current, task_id, token, now=now, lease=lease)[0], None),
+            dry_run=dry_run,
+        )
+        return status.task(task_id)
+
+    def leases(self) -> tuple[Lease, ...]:
+        """Every task in progress under a claim, with its holder and whether it expired."""
+        from statuskit.leases import leases
+        from statuskit.store._process import holder_is_dead
+
+        return leases(self.status().tasks, self.clock(), holder_is_dead)
 
     def fail_stuck(self, after: timedelta, *, dry_run: bool = False) -> tuple[Task, ...]:
         """Mark tasks in progress for longer than ``after`` failed; return them."""
@@ -341,13 +446,24 @@ class Tracker:
 
     # ------------------------------------------------------------------ findings
 
-    def write_findings(self, task_id: str, text: str, *, dry_run: bool = False) -> str:
+    def write_findings(
+        self,
+        task_id: str,
+        text: str,
+        *,
+        token: int | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> str:
         """Store a task's findings and record where in the task; return the location.
 
-        With ``dry_run`` nothing is written and the location it would go to is returned.
+        With ``dry_run`` nothing is written and the location it would go to is returned. The
+        claim token of a leased task is checked before the text is written and again, with
+        the record, under the store's lock.
         """
-        # TaskNotFound, another plan, duplicate ids: all before anything is written.
-        self._writable(self.store.read()).task(task_id)
+        # TaskNotFound, another plan, duplicate ids, StaleClaim: before anything is written.
+        task = self._writable(self.store.read()).task(task_id)
+        check_token(task, token, force=force)
         if dry_run:
             return self.store.findings_location(task_id)
         location = self.store.write_findings(task_id, text)
@@ -357,13 +473,16 @@ class Tracker:
 
         def change(current: PlanStatus) -> PlanStatus:
             task = current.task(task_id)
+            forced = check_token(task, token, force=force)
             if task.findings_path == recorded:
                 return current
             tasks = tuple(
                 attrs.evolve(t, findings_path=recorded) if t.id == task_id else t
                 for t in current.tasks
             )
-            return attrs.evolve(current, tasks=tasks, last_updated_at=now)
+            intents = current.intents if forced is None else (*current.intents, forced)
+            new = attrs.evolve(current, tasks=tasks, last_updated_at=now, intents=intents)
+            return _acting(new, task.owner if token is not None else None)
 
         self._change(change, dry_run=False)
         return location
@@ -372,6 +491,13 @@ class Tracker:
         """A task's findings text."""
         self.status().task(task_id)
         return self.store.read_findings(task_id)
+
+    # ------------------------------------------------------------------ journal
+
+    def history(self, since: int = 0, task: str | None = None) -> Sequence[JournalEvent]:
+        """The journal's events after revision ``since`` (about ``task`` when given)."""
+        self.status()  # PlanMismatch before another plan's history is shown
+        return self.store.history(since=since, task=task)
 
     # ------------------------------------------------------------------ plans
 
@@ -385,9 +511,14 @@ class Tracker:
         from statuskit.plansync import sync_apply
 
         now = self.clock()
-        _, report, _ = self._run(
-            lambda current: sync_apply(plan, current, now=now, prune=prune), dry_run=dry_run
-        )
+
+        def step(current: PlanStatus) -> tuple[PlanStatus, ApplyReport]:
+            new, report = sync_apply(plan, current, now=now, prune=prune)
+            counts = {"added": len(report.added), "pruned": len(report.pruned)}
+            synced = Intent(kind="synced", details=counts)
+            return (new if new is current else new.annotated(synced)), report
+
+        _, report, _ = self._run(step, dry_run=dry_run)
         return report
 
     # ------------------------------------------------------------------ repair
@@ -406,7 +537,7 @@ class Tracker:
 
         """
         from statuskit.store.repair import RepairReport
-        from statuskit.validation import repair, validate
+        from statuskit.validation import Problem, repair, validate
 
         now = self.clock()
         if isinstance(self.store, Restorable):
@@ -414,9 +545,13 @@ class Tracker:
                 self.store.read()
             except (CorruptStatus, StatusMissing):
                 return self.store.restore(now=now, rebuild=rebuild, dry_run=dry_run)
-        status, fixed, changed = self._run(
-            lambda current: repair(current, now=now), dry_run=dry_run, repairing=True
-        )
+
+        def step(current: PlanStatus) -> tuple[PlanStatus, tuple[Problem, ...]]:
+            new, fixed = repair(current, now=now)
+            repaired = Intent(kind="repaired", details={"fixed": [p.code for p in fixed]})
+            return (new if new is current else new.annotated(repaired)), fixed
+
+        status, fixed, changed = self._run(step, dry_run=dry_run, repairing=True)
         remaining = tuple(problem for problem in validate(status) if not problem.fixable)
         if not changed:
             return RepairReport(action="none", remaining=remaining)

@@ -16,6 +16,13 @@ The table (rows: from, columns: to)::
 ``force=True`` allows the moves out of completed. A forbidden move raises
 :class:`~statuskit.InvalidTransition`; an unknown id raises :class:`~statuskit.TaskNotFound`
 with the closest ids.
+
+Fencing (see :mod:`statuskit.leases`): every move goes through :func:`check_token` first, so
+single moves and batches alike refuse a write to a leased task that does not carry its
+current claim token (:class:`~statuskit.StaleClaim`, nothing written), and a write carrying a
+token that is not the task's current one — even after the task left ``in_progress``. With
+``force=True`` such a write goes ahead and the snapshot records a ``forced`` intent for the
+journal. Tasks never claimed take writes without a token, as before.
 """
 
 from __future__ import annotations
@@ -25,13 +32,16 @@ from datetime import datetime
 
 import attrs
 
-from statuskit.errors import InvalidTransition, RunExists, RunNotFound, TaskNotFound
+from statuskit._timestamps import format_timestamp
+from statuskit.errors import InvalidTransition, RunExists, RunNotFound, StaleClaim, TaskNotFound
 from statuskit.ids import closest_ids
-from statuskit.model import PlanStatus, Run, Task, TaskState
+from statuskit.model import Intent, PlanStatus, Run, Task, TaskState
 
 __all__ = [
     "Op",
     "apply_batch",
+    "begin_attempt",
+    "check_token",
     "complete",
     "complete_run",
     "fail",
@@ -73,6 +83,43 @@ class Op:
     """Allow moves out of completed."""
     owner: str | None = None
     """Who starts the task (for a start)."""
+    token: int | None = None
+    """The claim token the writer holds (required for a leased task)."""
+
+
+def check_token(task: Task, token: int | None, *, force: bool = False) -> Intent | None:
+    """Refuse a write to ``task`` that lacks its current claim token.
+
+    * A write carrying a token must carry the task's current one, in whatever state the task
+      is: a worker whose task was reclaimed, then finished by the new holder, is refused.
+    * A write carrying none is refused only while the task is leased (in progress under a
+      token); tasks never claimed, or finished, take tokenless writes as before.
+
+    Returns:
+        ``None`` when the write may go ahead; with ``force``, the ``forced`` intent that
+        records an override for the journal.
+
+    Raises:
+        StaleClaim: the token is missing or not the current one (and no ``force``).
+
+    """
+    stale = token != task.token if token is not None else task.leased
+    if not stale:
+        return None
+    if force:
+        return Intent(
+            kind="forced",
+            task=task.id,
+            details={"override": "token", "token": token, "current": task.token},
+        )
+    expires = task.lease_expires_at
+    raise StaleClaim(
+        task.id,
+        token,
+        task.token,
+        task.owner,
+        format_timestamp(expires) if expires is not None and task.leased else None,
+    )
 
 
 def _index(status: PlanStatus, task_id: str) -> int:
@@ -97,31 +144,26 @@ def _moved(
     error: str | None,
     reason: str | None,
     owner: str | None,
+    token: int | None,
 ) -> Task:
     """The task after the move (the move is known to be allowed and to change something)."""
     if target is _I:
-        retry = task.status is _F
-        return attrs.evolve(
-            task,
-            status=_I,
-            started_at=now,
-            completed_at=None,
-            duration_ms=None,
-            error=None,
-            skip_reason=None,
-            retry_count=task.retry_count + 1 if retry else task.retry_count,
-            owner=owner if owner is not None else task.owner,
-        )
+        if token != task.token:
+            # A start without the claim's token (a person taking the task over, or a forced
+            # start) ends the earlier claim: its holder's token no longer matches anything.
+            task = _released(task)
+        return begin_attempt(task, now=now, owner=owner)
     if target is _P:
-        return attrs.evolve(
-            task,
-            status=_P,
-            started_at=None,
-            completed_at=None,
-            duration_ms=None,
-            error=None,
-            skip_reason=None,
-            owner=None,
+        return _released(
+            attrs.evolve(
+                task,
+                status=_P,
+                started_at=None,
+                completed_at=None,
+                duration_ms=None,
+                error=None,
+                skip_reason=None,
+            )
         )
     # A terminal state: completed, failed or skipped. Only an attempt that was running has a
     # duration; completing straight from pending (or failed, skipped) records none rather than
@@ -146,6 +188,33 @@ def _moved(
     return attrs.evolve(base, skip_reason=reason, error=None)
 
 
+def _released(task: Task) -> Task:
+    """The task with no claim: no owner, token, lease or holder."""
+    return attrs.evolve(
+        task, owner=None, token=None, lease_expires_at=None, heartbeat_at=None, holder=None
+    )
+
+
+def begin_attempt(task: Task, *, now: datetime, owner: str | None = None) -> Task:
+    """The task as a new attempt starts: in progress since ``now``, earlier outcome cleared.
+
+    A failed task's start is a retry (``retry_count`` + 1). Claim fields are kept (a claim
+    sets its own afterwards).
+    """
+    retry = task.status is _F
+    return attrs.evolve(
+        task,
+        status=_I,
+        started_at=now,
+        completed_at=None,
+        duration_ms=None,
+        error=None,
+        skip_reason=None,
+        retry_count=task.retry_count + 1 if retry else task.retry_count,
+        owner=owner if owner is not None else task.owner,
+    )
+
+
 def _check(task: Task, target: TaskState, force: bool, error: str | None) -> None:
     if task.status is _C and not force:
         raise InvalidTransition(
@@ -162,15 +231,33 @@ def _check(task: Task, target: TaskState, force: bool, error: str | None) -> Non
 
 def _apply(status: PlanStatus, index: int, op: Op, now: datetime) -> PlanStatus:
     task = status.tasks[index]
+    # Before the idempotence check: a stale worker must hear that it lost the task even
+    # when its write would change nothing.
+    forced = check_token(task, op.token, force=op.force)
     if task.status is op.target:
         return status
     _check(task, op.target, op.force, op.error)
     new_task = _moved(
-        task, op.target, now=now, notes=op.notes, error=op.error, reason=op.reason, owner=op.owner
+        task,
+        op.target,
+        now=now,
+        notes=op.notes,
+        error=op.error,
+        reason=op.reason,
+        owner=op.owner,
+        token=op.token,
     )
     tasks = (*status.tasks[:index], new_task, *status.tasks[index + 1 :])
     phase = new_task.phase if op.target is _I and new_task.phase else status.current_phase
-    return attrs.evolve(status, tasks=tasks, last_updated_at=now, current_phase=phase)
+    intents = status.intents
+    if forced is not None:
+        intents = (*intents, forced)
+    if task.status is _C:
+        override = {"override": "completed", "to": op.target.value}
+        intents = (*intents, Intent(kind="forced", task=task.id, details=override))
+    return attrs.evolve(
+        status, tasks=tasks, last_updated_at=now, current_phase=phase, intents=intents
+    )
 
 
 def transition(
@@ -184,11 +271,14 @@ def transition(
     reason: str | None = None,
     force: bool = False,
     owner: str | None = None,
+    token: int | None = None,
 ) -> PlanStatus:
     """Move one task to ``target``; return ``status`` itself when it is already there.
 
     Raises:
         TaskNotFound: no task has this id.
+        StaleClaim: the task is leased and ``token`` is not its current claim token, or
+            ``token`` is given and is not the task's current one (see :func:`check_token`).
         InvalidTransition: the table forbids the move (or a failure has no error text).
 
     """
@@ -200,6 +290,7 @@ def transition(
         reason=reason,
         force=force,
         owner=owner,
+        token=token,
     )
     return _apply(status, _index(status, task_id), op, now)
 
@@ -211,9 +302,14 @@ def start(
     now: datetime,
     force: bool = False,
     owner: str | None = None,
+    token: int | None = None,
 ) -> PlanStatus:
-    """Mark a task in progress (a retry when it had failed: ``retry_count`` + 1)."""
-    return transition(status, task_id, _I, now=now, force=force, owner=owner)
+    """Mark a task in progress (a retry when it had failed: ``retry_count`` + 1).
+
+    Without ``token``, a start of a task that had a claim ends that claim (a person takes
+    the task over; a leased task needs ``force`` for it).
+    """
+    return transition(status, task_id, _I, now=now, force=force, owner=owner, token=token)
 
 
 def complete(
@@ -223,16 +319,23 @@ def complete(
     now: datetime,
     notes: str | None = None,
     force: bool = False,
+    token: int | None = None,
 ) -> PlanStatus:
     """Mark a task completed, with optional notes; ``duration_ms`` when it had been started."""
-    return transition(status, task_id, _C, now=now, notes=notes, force=force)
+    return transition(status, task_id, _C, now=now, notes=notes, force=force, token=token)
 
 
 def fail(
-    status: PlanStatus, task_id: str, *, now: datetime, error: str, force: bool = False
+    status: PlanStatus,
+    task_id: str,
+    *,
+    now: datetime,
+    error: str,
+    force: bool = False,
+    token: int | None = None,
 ) -> PlanStatus:
     """Mark a task failed with an error (recorded in ``error`` and ``last_error``)."""
-    return transition(status, task_id, _F, now=now, error=error, force=force)
+    return transition(status, task_id, _F, now=now, error=error, force=force, token=token)
 
 
 def skip(
@@ -242,14 +345,22 @@ def skip(
     now: datetime,
     reason: str | None = None,
     force: bool = False,
+    token: int | None = None,
 ) -> PlanStatus:
     """Mark a task skipped, with an optional reason."""
-    return transition(status, task_id, _S, now=now, reason=reason, force=force)
+    return transition(status, task_id, _S, now=now, reason=reason, force=force, token=token)
 
 
-def reset(status: PlanStatus, task_id: str, *, now: datetime, force: bool = False) -> PlanStatus:
-    """Put a task back to pending (its retry count and last error are kept as history)."""
-    return transition(status, task_id, _P, now=now, force=force)
+def reset(
+    status: PlanStatus,
+    task_id: str,
+    *,
+    now: datetime,
+    force: bool = False,
+    token: int | None = None,
+) -> PlanStatus:
+    """Put a task back to pending, its claim released (retry count and last error kept)."""
+    return transition(status, task_id, _P, now=now, force=force, token=token)
 
 
 def apply_batch(status: PlanStatus, ops: Iterable[Op], *, now: datetime) -> PlanStatus:

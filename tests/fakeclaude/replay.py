@@ -23,8 +23,8 @@ import subprocess
 import sys
 import time
 
-_TASK = re.compile(r"^- (\S+): ")
-_CLI = re.compile(r"before starting a task: (.+) mark-started TASK_ID$")
+_TASK = re.compile(r"^- (\S+?)(?: \[token (\d+)\])?: ")
+_CLI = re.compile(r"before starting a task: (.+) mark-started TASK_ID(?: --token TOKEN)?$")
 
 
 def _prompt(argv: list[str]) -> str:
@@ -54,13 +54,14 @@ def main() -> int:
         return 0
     with open(os.environ["FAKE_CLAUDE_CAPTURE"], "rb") as handle:
         lines = handle.read().splitlines(keepends=True)
-    tasks = [m.group(1) for line in prompt.splitlines() if (m := _TASK.match(line))]
+    tasks = [(m.group(1), m.group(2)) for line in prompt.splitlines() if (m := _TASK.match(line))]
     found = next((m for line in prompt.splitlines() if (m := _CLI.search(line))), None)
     cli = shlex.split(found.group(1)) if found else ["statuskit"]
     if mode == "report-then-hang":
-        for task in tasks:
-            _statuskit(cli, "mark-started", task)
-            _statuskit(cli, "mark-complete", task, "--notes", "replayed")
+        for task, token in tasks:
+            claim = ["--token", token] if token else []
+            _statuskit(cli, "mark-started", task, *claim)
+            _statuskit(cli, "mark-complete", task, *claim, "--notes", "replayed")
     if mode == "mid-stream":
         lines = lines[: max(1, len(lines) // 2)]
     for line in lines:

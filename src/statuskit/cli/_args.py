@@ -24,6 +24,7 @@ __all__ = [
     "parse_duration",
     "seconds",
     "task_id",
+    "token",
 ]
 
 DEFAULT_OUTPUT_DIR = "docs/plan-outputs"
@@ -82,6 +83,14 @@ def count(text: str) -> int:
     if value > MAX_COUNT:
         raise argparse.ArgumentTypeError(f"must be at most {MAX_COUNT}: {text}")
     return value
+
+
+def token(text: str) -> int:
+    """Argparse type: a claim token (a whole number, as ``claim`` printed it)."""
+    digits = text.strip()
+    if not digits.isascii() or not digits.isdigit() or len(digits.lstrip("0")) > 16:
+        raise argparse.ArgumentTypeError(f"not a claim token: {text!r} (use the number claim gave)")
+    return int(digits)
 
 
 def seconds(text: str) -> float:

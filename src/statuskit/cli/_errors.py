@@ -105,14 +105,22 @@ def _corrupt(exc: errors.CorruptStatus) -> CliError:
 
 
 def _stale(exc: errors.StaleClaim) -> CliError:
+    if exc.token is None:
+        hint = (
+            "the task is claimed: pass the claim's token (--token T, as `claim` printed it), "
+            "or --force to override (recorded in the journal)"
+        )
+    else:
+        hint = (
+            "this token is not the task's current claim (it was taken over, or released): "
+            "stop working on the task, or pass --force to override (recorded in the journal)"
+        )
     return CliError(
         "stale_claim",
         str(exc),
-        "this worker's claim was replaced: stop working on the task (or pass --force to "
-        "override, which is recorded)",
+        hint,
         task=exc.task_id,
         token=exc.token,
-        currentToken=exc.current,
         holder=exc.holder,
         leaseExpiresAt=exc.lease_expires_at,
     )

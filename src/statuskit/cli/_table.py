@@ -53,7 +53,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("start-run", _R, "open a run", mutating=True),
     Command("complete-run", _R, "close a run", mutating=True),
     Command("next", _Q, "the tasks to do next, and why others wait"),
-    Command("claim", _T, "atomically take up to N ready tasks", mutating=True),
+    Command("claim", _T, "atomically lease up to N ready tasks, each with a token", mutating=True),
+    Command("heartbeat", _T, "extend the lease of a claimed task", mutating=True),
     Command("progress", _Q, "progress as JSON, or a text bar with --text"),
     Command("validate", _P, "check the status; --repair fixes what is safe", mutating=True),
     Command(
@@ -64,6 +65,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("retryable", _Q, "failed tasks that may be retried"),
     Command("detect-stuck", _Q, "tasks in progress for too long", mutating=True),
+    Command("log", "statuskit.cli.journal", "the journal: who changed what, when"),
     Command("mcp", "statuskit.cli.mcp", "serve the plan's operations to MCP clients (stdio)"),
     Command("stream", "statuskit.cli.stream", "print the events of an agent's output", plan=False),
     Command("run", "statuskit.cli.orchestrate", "drive an agent through the plan", mutating=True),

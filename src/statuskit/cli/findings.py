@@ -19,6 +19,7 @@ from statuskit.cli._args import byte_size, task_id
 from statuskit.cli._common import dry
 from statuskit.cli._context import Context
 from statuskit.cli._errors import CliError
+from statuskit.cli.tasks import add_token
 
 DEFAULT_MAX_BYTES = 10 << 20
 """The largest findings accepted by default: 10 MiB."""
@@ -33,6 +34,7 @@ def args_write_findings(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--file", help="read the findings from this file (or a pipe)")
     source.add_argument("--stdin", action="store_true", help="read the findings from stdin")
+    add_token(parser)
     parser.add_argument(
         "--max-bytes",
         type=byte_size,
@@ -146,7 +148,7 @@ def run_write_findings(ctx: Context, args: argparse.Namespace) -> dict[str, Any]
     limit = _limit(args)
     text = _from_stdin(limit) if args.stdin else _from_file(args.file, limit)
     tracker = ctx.tracker()
-    location = tracker.write_findings(args.task_id, text, dry_run=args.dry_run)
+    location = tracker.write_findings(args.task_id, text, token=args.token, dry_run=args.dry_run)
     return {
         "ok": True,
         "task": args.task_id,

@@ -45,6 +45,12 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--retries", type=count, default=2, help="retries per task (2)")
     parser.add_argument(
+        "--lease",
+        type=duration,
+        default=None,
+        help="how long a claim lasts between heartbeats (default: longer than a session)",
+    )
+    parser.add_argument(
         "--stuck-after", type=duration, default=None, help="fail tasks in progress longer (45m)"
     )
     parser.add_argument(
@@ -238,6 +244,7 @@ def _execute(ctx: Context, args: argparse.Namespace, *, backoff: float) -> dict[
         retries=args.retries,
         backoff=backoff,
         stuck_after=args.stuck_after,
+        lease=getattr(args, "lease", None),
         log_dir=_log_dir(ctx),
         log_cap=max(1, args.log_cap) * _MIB,
     )

@@ -1,8 +1,15 @@
-"""Read commands: status, next, progress, retryable, detect-stuck (which may also write)."""
+"""Read commands: status, next, progress, retryable, detect-stuck (which may also write).
+
+``status`` shows each task in progress with its lease (``leaseExpiresAt``, ``expired``) and
+``detect-stuck`` lists every lease (``leases``) with its holder: expired leases are visible
+before anyone reclaims the task. Tokens are not shown: a token is the holder's, and a worker
+that lost its task must stop, not borrow the new holder's.
+"""
 
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from statuskit.cli._args import count, duration
@@ -43,7 +50,7 @@ def args_status(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _in_progress_json(task: Task) -> dict[str, Any]:
+def _in_progress_json(task: Task, now: datetime) -> dict[str, Any]:
     from statuskit._timestamps import format_timestamp
 
     entry: dict[str, Any] = {"id": task.id, "owner": None, "startedAt": None}
@@ -51,6 +58,13 @@ def _in_progress_json(task: Task) -> dict[str, Any]:
         entry["owner"] = one_line(task.owner, NAME_BYTES)
     if task.started_at is not None:
         entry["startedAt"] = format_timestamp(task.started_at)
+    if task.leased and task.lease_expires_at is not None:
+        entry["leaseExpiresAt"] = format_timestamp(task.lease_expires_at)
+        entry["expired"] = now >= task.lease_expires_at
+        if task.holder is not None:
+            from statuskit.store._process import holder_is_dead
+
+            entry["holderDead"] = holder_is_dead(task)
     return entry
 
 
@@ -79,11 +93,32 @@ def _name(text: str | None) -> str | None:
     return None if text is None else one_line(text, NAME_BYTES)
 
 
+if TYPE_CHECKING:
+    from statuskit.leases import Lease
+
+
+def lease_json(lease: Lease) -> dict[str, Any]:
+    """A lease as ``detect-stuck`` shows it (no token: see the module doc)."""
+    from statuskit.codec import format_timestamp
+
+    out: dict[str, Any] = {
+        "task": lease.task_id,
+        "owner": lease.owner,
+        "leaseExpiresAt": format_timestamp(lease.expires_at) if lease.expires_at else None,
+        "expired": lease.expired,
+    }
+    if lease.holder is not None:
+        out["holder"] = {"host": lease.holder.host, "pid": lease.holder.pid}
+        out["holderDead"] = lease.holder_dead
+    return out
+
+
 def run_status(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     tracker = ctx.tracker()
     status = tracker.status()
+    now = tracker.clock()
     in_progress, more_in_progress = fit(
-        (_in_progress_json(t) for t in status.tasks if t.status is TaskState.IN_PROGRESS),
+        (_in_progress_json(t, now) for t in status.tasks if t.status is TaskState.IN_PROGRESS),
         most=LISTED,
         budget=LIST_BYTES,
     )
@@ -192,7 +227,11 @@ def run_retryable(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
 
 def args_detect_stuck(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--after", type=duration, default=duration("30m"), help="e.g. 45m, 2h (30m)"
+        "--after",
+        type=duration,
+        default=duration("30m"),
+        help="unleased tasks in progress this long are stuck, e.g. 45m, 2h (30m); leased "
+        "ones are stuck when their lease expired",
     )
     parser.add_argument("--mark-failed", action="store_true", help="mark them failed")
 
@@ -208,6 +247,7 @@ def run_detect_stuck(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
         "after": str(args.after),
         "markedFailed": bool(args.mark_failed and not args.dry_run),
         "stuck": [task_json(task) for task in tasks],
+        "leases": [lease_json(lease) for lease in tracker.leases()],
         **dry(args),
         "store": tracker.store.location,
     }

@@ -1,21 +1,41 @@
-"""Task commands: mark-started, mark-complete, mark-failed, mark-skipped, reset, claim."""
+"""Task commands: mark-* and reset, and the lease commands claim and heartbeat.
+
+Every write to a task takes ``--token T``: once a task is claimed, its writes must carry the
+token the claim gave (exit 15 ``stale_claim`` otherwise); ``--force`` overrides, recorded.
+"""
 
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 from typing import Any
 
-from statuskit.cli._args import count, task_id
+from statuskit.cli._args import count, duration, task_id, token
 from statuskit.cli._common import dry, outcome_json, task_json
 from statuskit.cli._context import Context
 from statuskit.cli._errors import CliError
+
+
+def add_token(parser: argparse.ArgumentParser) -> None:
+    """``--token T``: the claim token a write to a leased task must carry."""
+    parser.add_argument(
+        "--token",
+        type=token,
+        metavar="T",
+        help="the claim token `claim` gave for this task (required once it is claimed)",
+    )
 
 
 def _task_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "task_id", type=task_id, metavar="TASK_ID", help="the task, as the plan numbers it (1.2)"
     )
-    parser.add_argument("--force", action="store_true", help="allow moves out of completed")
+    add_token(parser)
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="override a claim's token or a completed task (recorded in the journal)",
+    )
 
 
 def args_mark_started(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +45,9 @@ def args_mark_started(parser: argparse.ArgumentParser) -> None:
 
 def run_mark_started(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     tracker = ctx.tracker()
-    outcome = tracker.start(args.task_id, force=args.force, owner=args.owner, dry_run=args.dry_run)
+    outcome = tracker.start(
+        args.task_id, force=args.force, owner=args.owner, token=args.token, dry_run=args.dry_run
+    )
     return outcome_json(outcome, args, tracker.store.location)
 
 
@@ -37,7 +59,7 @@ def args_mark_complete(parser: argparse.ArgumentParser) -> None:
 def run_mark_complete(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     tracker = ctx.tracker()
     outcome = tracker.complete(
-        args.task_id, notes=args.notes, force=args.force, dry_run=args.dry_run
+        args.task_id, notes=args.notes, force=args.force, token=args.token, dry_run=args.dry_run
     )
     return outcome_json(outcome, args, tracker.store.location)
 
@@ -51,7 +73,9 @@ def run_mark_failed(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     if not args.error.strip():
         raise CliError("usage", "--error must not be empty", "say what went wrong")
     tracker = ctx.tracker()
-    outcome = tracker.fail(args.task_id, error=args.error, force=args.force, dry_run=args.dry_run)
+    outcome = tracker.fail(
+        args.task_id, error=args.error, force=args.force, token=args.token, dry_run=args.dry_run
+    )
     return outcome_json(outcome, args, tracker.store.location)
 
 
@@ -62,7 +86,9 @@ def args_mark_skipped(parser: argparse.ArgumentParser) -> None:
 
 def run_mark_skipped(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     tracker = ctx.tracker()
-    outcome = tracker.skip(args.task_id, reason=args.reason, force=args.force, dry_run=args.dry_run)
+    outcome = tracker.skip(
+        args.task_id, reason=args.reason, force=args.force, token=args.token, dry_run=args.dry_run
+    )
     return outcome_json(outcome, args, tracker.store.location)
 
 
@@ -72,8 +98,16 @@ def args_reset(parser: argparse.ArgumentParser) -> None:
 
 def run_reset(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     tracker = ctx.tracker()
-    outcome = tracker.reset(args.task_id, force=args.force, dry_run=args.dry_run)
+    outcome = tracker.reset(args.task_id, force=args.force, token=args.token, dry_run=args.dry_run)
     return outcome_json(outcome, args, tracker.store.location)
+
+
+def lease(text: str) -> timedelta:
+    """Argparse type: a lease length, longer than zero."""
+    value = duration(text)
+    if value <= timedelta(0):
+        raise argparse.ArgumentTypeError(f"a lease must be longer than zero: {text!r}")
+    return value
 
 
 def args_claim(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +115,19 @@ def args_claim(parser: argparse.ArgumentParser) -> None:
         "count", nargs="?", type=count, default=1, metavar="N", help="how many tasks at most (1)"
     )
     parser.add_argument("--owner", required=True, help="who takes them")
+    parser.add_argument(
+        "--lease",
+        type=lease,
+        default=timedelta(minutes=30),
+        metavar="D",
+        help="how long the claim lasts without a heartbeat, e.g. 10m, 2h (30m)",
+    )
+    parser.add_argument(
+        "--pid",
+        type=count,
+        help="the process on this host that works on the tasks: when it dies, they may be "
+        "claimed again at once",
+    )
     parser.add_argument("--cross-phase", action="store_true", help="let dependencies alone decide")
     parser.add_argument("--max-retries", type=count, help="also retry failed tasks below this")
 
@@ -90,6 +137,8 @@ def run_claim(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     tasks = tracker.claim(
         args.count,
         args.owner,
+        lease=args.lease,
+        pid=args.pid,
         cross_phase=args.cross_phase,
         max_retries=args.max_retries,
         dry_run=args.dry_run,
@@ -97,7 +146,39 @@ def run_claim(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     return {
         "ok": True,
         "owner": args.owner,
-        "claimed": [task_json(task) for task in tasks],
+        "claimed": [{**task_json(task), "token": task.token} for task in tasks],
+        **dry(args),
+        "store": tracker.store.location,
+    }
+
+
+def args_heartbeat(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "task_id", type=task_id, metavar="TASK_ID", help="the task, as the plan numbers it (1.2)"
+    )
+    parser.add_argument(
+        "--token", type=token, required=True, metavar="T", help="the token `claim` gave"
+    )
+    parser.add_argument(
+        "--lease",
+        type=lease,
+        metavar="D",
+        help="extend the lease to now + D (default: the length it had)",
+    )
+
+
+def run_heartbeat(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
+    from statuskit.codec import format_timestamp
+
+    tracker = ctx.tracker()
+    task = tracker.heartbeat(args.task_id, args.token, lease=args.lease, dry_run=args.dry_run)
+    expires = task.lease_expires_at
+    return {
+        "ok": True,
+        "task": task.id,
+        "owner": task.owner,
+        "token": task.token,
+        "leaseExpiresAt": format_timestamp(expires) if expires is not None else None,
         **dry(args),
         "store": tracker.store.location,
     }

@@ -36,8 +36,11 @@ from typing import Any
 import attrs
 
 from statuskit import (
+    InvalidTransition,
+    Lease,
     Op,
     PlanStatus,
+    StaleClaim,
     StatusKitError,
     StatusStore,
     Task,
@@ -49,7 +52,7 @@ from statuskit import (
 )
 from statuskit.orchestrator.agent import AgentMissing, AgentSession
 from statuskit.orchestrator.command import DEFAULT_AGENT, agent_argv
-from statuskit.orchestrator.holder import holder_name, holder_state
+from statuskit.orchestrator.holder import holder_name
 from statuskit.orchestrator.logs import DEFAULT_KEEP_RUNS, DEFAULT_LOG_CAP, prune_runs
 from statuskit.orchestrator.prompt import build_prompt
 from statuskit.orchestrator.ui import View
@@ -91,6 +94,9 @@ class RunConfig:
     """Mark tasks in progress for longer than this failed (any owner's)."""
     owner: str = attrs.field(factory=holder_name)
     """The holder recorded on claimed tasks (``orchestrator-<pid>@<host>``)."""
+    lease: timedelta | None = None
+    """How long a claim lasts without a heartbeat; by default longer than a whole session
+    (timeout + result grace + two minutes), so only a dead or stalled run loses it."""
     cwd: str = "."
     """The agent's working folder."""
     log_dir: str = "logs"
@@ -128,6 +134,13 @@ class RunResult:
         return tuple(t.id for t in self.status.tasks if t.status is TaskState.FAILED)
 
 
+def session_lease(config: RunConfig) -> timedelta:
+    """The lease of a claim: the configured one, or longer than a whole session."""
+    if config.lease is not None:
+        return config.lease
+    return timedelta(seconds=config.timeout + config.result_grace + config.kill_grace + 120)
+
+
 class Orchestrator:
     """Drive agents through a plan until it is complete, blocked, out of sessions, or stopped."""
 
@@ -141,6 +154,7 @@ class Orchestrator:
         self._stops = 0
         self._session_now: AgentSession | None = None
         self._waiting_for: tuple[str, ...] = ()
+        self._lost: set[str] = set()
 
     # ------------------------------------------------------------------ helpers
 
@@ -202,6 +216,7 @@ class Orchestrator:
                     task_id=task.id,
                     target=target,
                     error=error if target is TaskState.FAILED else None,
+                    token=task.token,
                 )
                 for task in current.tasks
                 if task.id in ids and task.status is TaskState.IN_PROGRESS and task.owner in owners
@@ -256,7 +271,6 @@ class Orchestrator:
 
     def _loop(self, sessions: list[int]) -> str:
         config = self.config
-        self._release_dead()
         while True:
             if self._stop is not None:
                 return "interrupted"
@@ -269,12 +283,8 @@ class Orchestrator:
                     self.view.message(f"{task.id} was stuck; marked failed")
             if sessions[0] >= config.max_iterations:
                 return "out_of_iterations"
-            preview = self.tracker.claim(
-                config.batch, config.owner, max_retries=config.retries, dry_run=True
-            )
+            preview = self._claim(dry_run=True)
             if not preview:
-                if self._release_dead():
-                    continue
                 running = [t for t in self.store.read().tasks if t.status is TaskState.IN_PROGRESS]
                 if not running:
                     return "blocked"
@@ -291,7 +301,9 @@ class Orchestrator:
                 self._sleep(delay)
                 if self._stopping():
                     return "interrupted"
-            claimed = self.tracker.claim(config.batch, config.owner, max_retries=config.retries)
+            before = {lease.task_id: lease for lease in self.tracker.leases()}
+            claimed = self._claim(dry_run=False)
+            self._say_reclaims(claimed, before)
             if self._stopping():
                 return "interrupted"  # what was just claimed is released by the wind-down
             if not claimed:
@@ -299,41 +311,62 @@ class Orchestrator:
             sessions[0] += 1
             self._session(sessions[0], claimed)
 
+    def _claim(self, *, dry_run: bool) -> tuple[Task, ...]:
+        """Lease up to ``batch`` tasks to this run, naming this process as their holder.
+
+        Tasks of a holder that died on this host (a run killed with SIGKILL) or whose lease
+        ran out are taken back by the claim itself.
+        """
+        config = self.config
+        return self.tracker.claim(
+            config.batch,
+            config.owner,
+            lease=session_lease(config),
+            pid=os.getpid(),
+            max_retries=config.retries,
+            dry_run=dry_run,
+        )
+
+    def _heartbeat(self, tasks: Sequence[Task]) -> None:
+        """Extend the leases of this session's tasks still in progress (the agent lives)."""
+        for task in tasks:
+            if task.token is None or task.id in self._lost:
+                continue
+            try:
+                self.tracker.heartbeat(task.id, task.token)
+            except StaleClaim as exc:
+                self._lost.add(task.id)
+                self.view.message(f"lost the claim on {task.id}: {exc}")
+            except (InvalidTransition, StatusKitError):
+                continue  # reported (done) or unreadable right now: the next beat retries
+
     def _wait_for(self, running: Sequence[Task]) -> None:
-        """Tasks held by someone alive: say so once, then wait (interruptibly)."""
-        held = tuple(sorted(f"{t.id} ({t.owner or 'no owner'})" for t in running))
+        """Tasks held by someone alive: say so once (holder, lease end), then wait."""
+        leases = {lease.task_id: lease for lease in self.tracker.leases()}
+
+        def held_by(task: Task) -> str:
+            lease = leases.get(task.id)
+            if lease is None or lease.expires_at is None:
+                return f"{task.id} ({task.owner or 'no owner'}, no lease)"
+            until = lease.expires_at.astimezone().strftime("%H:%M:%S")
+            return f"{task.id} ({task.owner or 'no owner'}, lease until {until})"
+
+        held = tuple(sorted(held_by(task) for task in running))
         if held != self._waiting_for:
             self._waiting_for = held
-            unknown = [t.id for t in running if holder_state(t.owner, t.started_at) == "unknown"]
-            hint = (
-                f"; if their holder is gone, `statuskit reset {unknown[0]}` frees a task"
-                if unknown
-                else ""
-            )
+            unleased = [t.id for t in running if t.id not in leases]
+            reset = shlex.join([*self.config.cli, "reset", unleased[0]]) if unleased else ""
+            hint = f"; if its holder is gone, `{reset}` frees a task" if unleased else ""
             self.view.message("waiting for " + ", ".join(held) + hint)
         self._sleep(1.0)
 
-    def _release_dead(self) -> list[str]:
-        """Release tasks whose holder is a dead orchestrator on this host (or this very one)."""
-        status = self.store.read()
-        dead: dict[str, set[str]] = {}
-        for task in status.tasks:
-            if task.status is not TaskState.IN_PROGRESS or task.owner is None:
-                continue
-            if (
-                task.owner == self.config.owner
-                or holder_state(task.owner, task.started_at) == "dead"
-            ):
-                dead.setdefault(task.owner, set()).add(task.id)
-        released: list[str] = []
-        for owner, ids in sorted(dead.items()):
-            moved = self._settle(sorted(ids), {owner}, TaskState.PENDING, "")
-            if moved:
-                self.view.message(
-                    f"released {', '.join(moved)}: their holder {owner} is no longer running"
-                )
-                released += moved
-        return released
+    def _say_reclaims(self, claimed: Sequence[Task], before: dict[str, Lease]) -> None:
+        """Name the holders this claim took tasks back from (dead, or out of lease)."""
+        for task in claimed:
+            lease = before.get(task.id)
+            if lease is not None:
+                why = "no longer running" if lease.holder_dead else "its lease ran out"
+                self.view.message(f"took back {task.id} from {lease.owner}: {why}")
 
     def _session(self, number: int, claimed: Sequence[Task]) -> None:
         config = self.config
@@ -357,11 +390,17 @@ class Orchestrator:
             log_cap=config.log_cap,
         )
         self._session_now = session
+        self._lost.clear()
+        every = max(1.0, min(60.0, session_lease(config).total_seconds() / 3))
+        next_beat = time.monotonic() + every
         try:
             while not session.finished:
                 for event in session.pump(0.1):
                     self.view.event(event)
                 self.view.tick()
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + every
+                    self._heartbeat(tasks)
                 if self._stop is not None:
                     session.end(f"interrupted by {self._stop}", hurry=self._stops > 1)
         finally:

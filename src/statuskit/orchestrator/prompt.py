@@ -35,13 +35,16 @@ def build_prompt(tasks: Sequence[Task], *, cli: str, plan_path: str | None) -> s
             if task.retry_count
             else ""
         )
-        lines.append(f"- {task.id}: {task.description}{retry}")
+        claim = f" [token {task.token}]" if task.token is not None else ""
+        lines.append(f"- {task.id}{claim}: {task.description}{retry}")
     lines.append("")
     lines.append("Record progress with these shell commands, exactly as written:")
-    lines.append(f"- before starting a task: {cli} mark-started TASK_ID")
-    lines.append(f'- when it is done: {cli} mark-complete TASK_ID --notes "what you did"')
-    lines.append(f'- if you cannot finish it: {cli} mark-failed TASK_ID --error "why"')
-    lines.append(f"- to save longer findings: {cli} write-findings TASK_ID --stdin")
+    # A claimed task is leased: every write must carry its token, or it is refused.
+    token = " --token TOKEN" if any(task.token is not None for task in tasks) else ""
+    lines.append(f"- before starting a task: {cli} mark-started TASK_ID{token}")
+    lines.append(f'- when it is done: {cli} mark-complete TASK_ID{token} --notes "what you did"')
+    lines.append(f'- if you cannot finish it: {cli} mark-failed TASK_ID{token} --error "why"')
+    lines.append(f"- to save longer findings: {cli} write-findings TASK_ID{token} --stdin")
     lines.append("Each command prints JSON; ok=true means it was recorded.")
     lines.append("Report every task as complete or failed before you stop. Never edit status.json.")
     return "\n".join(lines) + "\n"

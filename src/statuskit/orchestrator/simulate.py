@@ -46,6 +46,7 @@ class Agent:
         self.delay = delay
         self.turns = 0
         self.message = 0
+        self.token: list[str] = []
 
     def pause(self, factor: float = 1.0) -> None:
         time.sleep(self.delay * factor)
@@ -160,7 +161,7 @@ class Agent:
             "Bash", {"command": shown, "description": "Record progress"}, partial=partial
         )
         done = subprocess.run(
-            [sys.executable, "-m", "statuskit", *self.cli[1:], *args],
+            [sys.executable, "-m", "statuskit", *self.cli[1:], *args, *self.token],
             capture_output=True,
             text=True,
             check=False,
@@ -211,7 +212,7 @@ class Agent:
             "mark-complete", task_id, "--notes", f"simulated: {description}", partial=partial
         )
 
-    def run(self, tasks: list[tuple[str, str]]) -> None:
+    def run(self, tasks: list[tuple[str, str, str | None]]) -> None:
         started = time.monotonic()
         _emit(
             {
@@ -224,7 +225,8 @@ class Agent:
             }
         )
         partial = self.scenario == "flaky"
-        for task_id, description in tasks:
+        for task_id, description, token in tasks:
+            self.token = ["--token", token] if token else []
             self.work(task_id, description, partial=partial)
         self.text("All assigned tasks are reported.", partial=partial)
         _emit(
@@ -241,8 +243,10 @@ class Agent:
         )
 
 
-_TASK_LINE = re.compile(r"^- (\S+): (.*?)(?: \(retry \d+; last error: .*\))?$")
-_CLI_LINE = re.compile(r"before starting a task: (.+) mark-started TASK_ID$")
+_TASK_LINE = re.compile(
+    r"^- (\S+?)(?: \[token (\d+)\])?: (.*?)(?: \(retry \d+; last error: .*\))?$"
+)
+_CLI_LINE = re.compile(r"before starting a task: (.+) mark-started TASK_ID(?: --token TOKEN)?$")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}\n")
         return 2
     prompt = sys.stdin.read()
-    tasks: list[tuple[str, str]] = []
+    tasks: list[tuple[str, str, str | None]] = []
     cli: list[str] | None = None
     in_tasks = False
     for line in prompt.splitlines():
@@ -263,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         if in_tasks:
             match = _TASK_LINE.match(line)
             if match:
-                tasks.append((match.group(1), match.group(2)))
+                tasks.append((match.group(1), match.group(3), match.group(2)))
                 continue
             in_tasks = False
         found = _CLI_LINE.search(line)

@@ -11,6 +11,7 @@ from statuskit.store.base import (
     PlanEntry,
     Restorable,
     StatusStore,
+    StoreClock,
     Watchable,
 )
 from statuskit.store.jsonfile import JsonFileStore
@@ -30,6 +31,7 @@ __all__ = [
     "RepairReport",
     "Restorable",
     "StatusStore",
+    "StoreClock",
     "Watchable",
     "open_store",
 ]

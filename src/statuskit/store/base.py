@@ -7,7 +7,9 @@ is a small Protocol of its own, checked with ``isinstance`` (never probed with `
 * :class:`Restorable`: bring back a stored status from a backup (the JSON file's ``.bak``);
 * :class:`Watchable`: wait efficiently until the status may have changed (inotify on the
   folder, a database's change counter or notifications), for live views;
-* :class:`PlanCatalog`: list the plans one store holds (database stores hold many).
+* :class:`PlanCatalog`: list the plans one store holds (database stores hold many);
+* :class:`StoreClock`: the store's own clock (a database server's), which leases then use
+  instead of each writer's.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from statuskit.model import PlanStatus, Summary
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from statuskit.journal import JournalEvent
     from statuskit.store.repair import RepairReport
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "PlanEntry",
     "Restorable",
     "StatusStore",
+    "StoreClock",
     "Watchable",
 ]
 
@@ -73,7 +77,9 @@ class StatusStore(Protocol):
         ``change`` sees the latest state; its result is durable when ``update`` returns.
         Concurrent updaters (threads or processes) are serialized. When ``change`` returns
         its argument unchanged, nothing is written. An exception raised by ``change``
-        propagates and nothing is written.
+        propagates and nothing is written. Every write goes through
+        :func:`statuskit.store._journal.journaled`: the stored status's ``revision`` is one
+        above the one ``change`` saw, and the write's events are recorded with it.
 
         Raises:
             StatusMissing: there is no status yet.
@@ -127,6 +133,23 @@ class StatusStore(Protocol):
 
         Raises:
             InvalidTaskId: the id cannot be used as a file name.
+
+        """
+        ...
+
+    def history(self, since: int = 0, task: str | None = None) -> Sequence[JournalEvent]:
+        """The journal: the events of every write after revision ``since``, in order.
+
+        Each write's events are recorded atomically with the write (see
+        :mod:`statuskit.journal`); only writes that produced the stored status are returned.
+
+        Args:
+            since: only events of revisions above this one.
+            task: only the events about this task.
+
+        Raises:
+            StatusMissing: there is no status yet.
+            CorruptStatus: the stored status cannot be read.
 
         """
         ...
@@ -234,4 +257,18 @@ class PlanCatalog(Protocol):
 
     def plans(self) -> Sequence[PlanEntry]:
         """Every plan in the store, by key."""
+        ...
+
+
+@runtime_checkable
+class StoreClock(Protocol):
+    """A store with a clock of its own, shared by every writer (e.g. PostgreSQL's ``now()``).
+
+    Leases expire by the clock of whoever checks them. With a store clock, writers on hosts
+    whose clocks disagree still agree on when a lease ends; without one (a JSON file, SQLite)
+    the writer's clock is used (see docs/concepts.md).
+    """
+
+    def now(self) -> datetime:
+        """The store's current time, timezone-aware, with millisecond precision."""
         ...

@@ -6,8 +6,9 @@ Write path (inside the writer lock, see :mod:`statuskit.store._lock`):
 2. apply the change; an unchanged result writes nothing;
 3. serialize, write a unique temp file in the same folder, flush and ``fsync`` it, with the
    old file's permission bits;
-4. keep the current file as the newest backup (a hard link: no copy) and rotate older ones;
-5. ``os.replace`` the temp file over ``status.json`` and ``fsync`` the folder.
+4. append the write's journal line and ``fdatasync`` it (:mod:`statuskit.store._journal`);
+5. keep the current file as the newest backup (a hard link: no copy) and rotate older ones;
+6. ``os.replace`` the temp file over ``status.json`` and ``fsync`` the folder.
 
 A reader therefore sees the old or the new file, never a torn one, and an update that returned
 survives a crash or power loss. Reads take no lock and never write.
@@ -31,7 +32,7 @@ import contextlib
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -48,10 +49,12 @@ from statuskit.errors import (
 )
 from statuskit.ids import findings_file_name
 from statuskit.model import PlanStatus
+from statuskit.store._journal import JournalFile, journal_path, journaled, restoring
 from statuskit.store._lock import WriterLock, describe_kind, open_regular, pid_alive
 from statuskit.store.base import Change, ChangeFeed, ClosingMixin
 
 if TYPE_CHECKING:
+    from statuskit.journal import JournalEvent
     from statuskit.store.repair import RepairReport
 
 __all__ = ["JsonFileStore"]
@@ -201,6 +204,7 @@ class JsonFileStore(ClosingMixin):
         self.findings_dir = os.path.join(os.path.dirname(self.path) or ".", "findings")
         base = re.escape(os.path.basename(self.path))
         self._status_temps = re.compile(rf"\.{base}(?:\..*)?{_TEMP}|{base}\.bak{_TEMP}")
+        self.journal = JournalFile(journal_path(self.path), fsync=fsync)  # status.journal.jsonl
 
     def __repr__(self) -> str:
         return f"JsonFileStore({self.path!r}, lock_timeout={self.lock_timeout!r})"
@@ -312,19 +316,23 @@ class JsonFileStore(ClosingMixin):
                 target.write(source.read())
         os.replace(link, self.path + ".bak")
 
-    def _write(self, status: PlanStatus, *, keep_backup: bool) -> None:
+    def _write(
+        self, status: PlanStatus, events: Sequence[JournalEvent] = (), *, keep_backup: bool
+    ) -> PlanStatus:
         data = self._serialize(status)
         try:
             mode: int | None = os.stat(self.path).st_mode & 0o7777
         except FileNotFoundError:
             mode = None
-        _atomic_write(
-            self.path,
-            data,
-            mode=mode,
-            fsync=self.fsync,
-            before_replace=self._rotate_backups if keep_backup else None,
-        )
+
+        def before_replace() -> None:
+            if events:  # serialized already: a status that cannot be written logs nothing
+                self.journal.append(events, mode=mode)
+            if keep_backup:
+                self._rotate_backups()
+
+        _atomic_write(self.path, data, mode=mode, fsync=self.fsync, before_replace=before_replace)
+        return status
 
     def update(self, change: Change) -> PlanStatus:
         """Apply ``change`` atomically and durably (see the protocol and the module doc)."""
@@ -335,8 +343,7 @@ class JsonFileStore(ClosingMixin):
                 return current
             self._writable_target()
             self._clean()
-            self._write(new, keep_backup=True)
-            return new
+            return self._write(*journaled(current, new), keep_backup=True)
 
     def create(self, initial: PlanStatus, *, force: bool = False) -> None:
         """Write ``initial`` as a new file (its folder is created if needed).
@@ -363,7 +370,11 @@ class JsonFileStore(ClosingMixin):
             self._clean()
             if earlier:
                 self._set_aside(earlier)
-            self._write(initial, keep_backup=False)
+            self._write(*journaled(None, initial), keep_backup=False)
+
+    def history(self, since: int = 0, task: str | None = None) -> Sequence[JournalEvent]:
+        """The journal up to the status read now (see :meth:`JournalFile.history`)."""
+        return self.journal.history(self.read().revision, since=since, task=task)
 
     def _set_aside(self, backups: list[str]) -> None:
         stamp = format_timestamp(datetime.now(timezone.utc)).replace(":", "").replace("-", "")
@@ -524,12 +535,12 @@ class JsonFileStore(ClosingMixin):
         stamp = format_timestamp(now).replace(":", "").replace("-", "")
         quarantine = f"{self.path}.corrupt-{stamp}" if raw is not None else None
         if chosen is not None:
-            source, data, status = chosen
+            source, data, restored = chosen
             report = RepairReport(
                 action="restored",
                 restored_from=source,
                 quarantined=quarantine,
-                restored_last_updated=status.last_updated_at,
+                restored_last_updated=restored.last_updated_at,
                 corrupt_reason=reason,
             )
         else:
@@ -537,16 +548,12 @@ class JsonFileStore(ClosingMixin):
             extra = dict(rebuild.extra)
             extra["rebuiltAt"] = format_timestamp(now)
             extra["rebuiltFrom"] = "plan (no valid backup: task states were reset to pending)"
-            data = self._serialize(attrs.evolve(rebuild, extra=extra))
+            restored = attrs.evolve(rebuild, extra=extra)
             report = RepairReport(action="rebuilt", quarantined=quarantine, corrupt_reason=reason)
         if not dry_run:
             self._clean()
             if raw is not None and quarantine is not None:
                 # Keep the corrupt bytes aside before anything replaces them.
                 _atomic_write(quarantine, raw, mode=None, fsync=self.fsync)
-            try:
-                mode: int | None = os.stat(self.path).st_mode & 0o7777
-            except FileNotFoundError:
-                mode = None
-            _atomic_write(self.path, data, mode=mode, fsync=self.fsync)
+            self._write(*restoring(self.journal, restored, report), keep_backup=False)
         return report

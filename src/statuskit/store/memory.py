@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from statuskit.errors import FindingsNotFound, SchemaTooNew, StatusExists, StatusMissing
 from statuskit.ids import check_task_id, findings_file_name
+from statuskit.journal import JournalEvent, select
 from statuskit.model import SCHEMA_VERSION, PlanStatus
+from statuskit.store._journal import journaled
 from statuskit.store.base import Change, ClosingMixin
 
 __all__ = ["MemoryStore"]
@@ -16,8 +19,9 @@ class MemoryStore(ClosingMixin):
     """A thread-safe store that keeps the status in memory.
 
     It follows the :class:`~statuskit.StatusStore` contract exactly (updates serialized,
-    unchanged results not "written", findings ids validated), so it can stand in for a file
-    store in tests of code that uses statuskit.
+    unchanged results not "written", findings ids validated, every write journaled), so it
+    can stand in for a file store in tests of code that uses statuskit. The journal is a list
+    that starts with the first write (an ``initial`` status has none).
 
     Args:
         initial: the status to start with; ``None`` starts empty (``exists()`` is false).
@@ -28,6 +32,7 @@ class MemoryStore(ClosingMixin):
         self._lock = threading.RLock()
         self._status = initial
         self._findings: dict[str, str] = {}
+        self._journal: list[JournalEvent] = []
         self.writes = 0
         """How many updates actually changed the status (for tests)."""
 
@@ -49,6 +54,8 @@ class MemoryStore(ClosingMixin):
                 return current
             if current.schema_version > SCHEMA_VERSION:
                 raise SchemaTooNew(current.schema_version, SCHEMA_VERSION)
+            new, events = journaled(current, new)
+            self._journal += events
             self._status = new
             self.writes += 1
             return new
@@ -57,7 +64,15 @@ class MemoryStore(ClosingMixin):
         with self._lock:
             if self._status is not None:
                 raise StatusExists("<memory>")
-            self._status = initial
+            self._status, events = journaled(None, initial)
+            self._journal += events
+
+    def history(  # noqa: D102
+        self, since: int = 0, task: str | None = None
+    ) -> Sequence[JournalEvent]:
+        with self._lock:
+            self.read()
+            return select(self._journal, since=since, task=task)
 
     def exists(self) -> bool:  # noqa: D102
         return self._status is not None
