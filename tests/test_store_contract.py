@@ -1,12 +1,12 @@
 """One contract, every backend: what any StatusStore must do.
 
-Add a backend by adding a factory to ``BACKENDS``.
+The backends come from ``tests/backends.py``: add one there and this suite runs on it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,8 +17,6 @@ from statuskit import (
     FindingsNotFound,
     InvalidTaskId,
     InvalidTransition,
-    JsonFileStore,
-    MemoryStore,
     Op,
     PlanStatus,
     SchemaTooNew,
@@ -31,14 +29,10 @@ from statuskit import (
     Tracker,
 )
 
+from .backends import BACKENDS, Backend
+
 UTC = timezone.utc
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
-
-Factory = Callable[[Path], StatusStore]
-BACKENDS: dict[str, Factory] = {
-    "memory": lambda folder: MemoryStore(),
-    "jsonfile": lambda folder: JsonFileStore(folder / "status.json", lock_timeout=5),
-}
 
 
 def sample() -> PlanStatus:
@@ -54,10 +48,16 @@ def sample() -> PlanStatus:
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> StatusStore:
-    """An empty store of each backend."""
-    factory: Factory = BACKENDS[request.param]
-    return factory(tmp_path)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Each backend of the shared list."""
+    return BACKENDS[request.param]
+
+
+@pytest.fixture
+def store(backend: Backend, tmp_path: Path) -> Iterator[StatusStore]:
+    """An empty store of each backend (closed after the test)."""
+    with backend.open(tmp_path) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -113,18 +113,10 @@ class TestUpdate:
             store.update(boom)
         assert store.read() == before
 
-    def test_too_new_schema_is_read_only(self, store: StatusStore) -> None:
+    def test_too_new_schema_is_read_only(self, store: StatusStore, backend: Backend) -> None:
         """A status from a newer statuskit is readable but refuses updates."""
         store.create(sample())
-        if isinstance(store, JsonFileStore):
-            import json
-
-            raw = json.loads(Path(store.path).read_text())
-            raw["schemaVersion"] = 99
-            Path(store.path).write_text(json.dumps(raw))
-        else:
-            assert isinstance(store, MemoryStore)
-            store._status = attrs.evolve(store.read(), schema_version=99)
+        backend.make_too_new(store)
         assert store.read().schema_version == 99
         with pytest.raises(SchemaTooNew):
             Tracker(store).start("1.1")

@@ -20,7 +20,7 @@ from statuskit import transitions
 from statuskit.errors import CorruptStatus, PlanMismatch, StatusMissing
 from statuskit.ids import findings_file_name
 from statuskit.model import PlanStatus, Run, Summary, Task
-from statuskit.store.base import Change, Restorable, StatusStore
+from statuskit.store.base import Change, Restorable, StatusStore, TaskScoped, TaskView
 
 if TYPE_CHECKING:
     from statuskit.scheduling import NextReport
@@ -39,14 +39,36 @@ def utc_now() -> datetime:
 
 @attrs.frozen
 class Outcome:
-    """The result of a task operation."""
+    """The result of a task operation.
+
+    ``status`` is the whole status after the operation. A store that changes single tasks in
+    place (:class:`~statuskit.store.TaskScoped`, the database stores) does not load it for the
+    operation: it is read on first access, and may then include later changes by other
+    writers. ``summary`` is always the exact count right after the operation.
+    """
 
     task: Task
     """The task after the operation."""
     changed: bool
     """False for an idempotent repeat (the task was already in that state)."""
-    status: PlanStatus
-    """The whole status after the operation."""
+    _status: PlanStatus | Callable[[], PlanStatus] = attrs.field(
+        alias="status", eq=False, repr=False
+    )
+    _summary: Summary | None = attrs.field(default=None, alias="summary")
+
+    @property
+    def status(self) -> PlanStatus:
+        """The whole status after the operation (see the class documentation)."""
+        status = self._status
+        if not isinstance(status, PlanStatus):
+            status = status()
+            object.__setattr__(self, "_status", status)  # a cache: the value never changes
+        return status
+
+    @property
+    def summary(self) -> Summary:
+        """Counts per state over the whole plan, right after the operation."""
+        return self._summary if self._summary is not None else self.status.summary
 
 
 class _Step(Generic[R]):
@@ -139,8 +161,37 @@ class Tracker:
         return status, changed
 
     def _task_op(self, task_id: str, change: Change, *, dry_run: bool) -> Outcome:
-        status, changed = self._change(change, dry_run=dry_run)
-        return Outcome(status.task(task_id), changed, status)
+        store = self.store
+        if not isinstance(store, TaskScoped):
+            status, changed = self._change(change, dry_run=dry_run)
+            return Outcome(status.task(task_id), changed, status)
+        view, changed = self._scoped(store, (task_id,), change, dry_run=dry_run)
+        if dry_run:
+            return Outcome(
+                view.task(task_id),
+                changed,
+                lambda: change(self._check(self.store.read())),
+                summary=view.summary,
+            )
+        return Outcome(view.task(task_id), changed, self.store.read, summary=view.summary)
+
+    def _scoped(
+        self, store: TaskScoped, task_ids: tuple[str, ...], change: Change, *, dry_run: bool
+    ) -> tuple[TaskView, bool]:
+        """Apply ``change`` to a view of a few tasks (the store loads nothing else)."""
+        checked = _Step(lambda current: (change(self._check(current)), None))
+        if dry_run:
+            view = store.read_tasks(task_ids)
+            return view.after(checked(view.status)), checked.changed
+        return store.update_tasks(task_ids, checked), checked.changed
+
+    def _view(self, task_id: str) -> Task:
+        """The task, checked to belong to this plan: a scoped read where the store has one."""
+        if isinstance(self.store, TaskScoped):
+            view = self.store.read_tasks((task_id,))
+            self._check(view.status)
+            return view.task(task_id)
+        return self.status().task(task_id)
 
     # ------------------------------------------------------------------ reading
 
@@ -322,7 +373,7 @@ class Tracker:
 
         With ``dry_run`` nothing is written and the location it would go to is returned.
         """
-        self.status().task(task_id)  # TaskNotFound before anything is written
+        self._view(task_id)  # TaskNotFound before anything is written
         if dry_run:
             return self.store.findings_location(task_id)
         location = self.store.write_findings(task_id, text)
@@ -340,12 +391,15 @@ class Tracker:
             )
             return attrs.evolve(current, tasks=tasks, last_updated_at=now)
 
-        self._change(change, dry_run=False)
+        if isinstance(self.store, TaskScoped):
+            self._scoped(self.store, (task_id,), change, dry_run=False)
+        else:
+            self._change(change, dry_run=False)
         return location
 
     def read_findings(self, task_id: str) -> str:
         """A task's findings text."""
-        self.status().task(task_id)
+        self._view(task_id)
         return self.store.read_findings(task_id)
 
     # ------------------------------------------------------------------ repair

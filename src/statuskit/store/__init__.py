@@ -11,6 +11,8 @@ from statuskit.store.base import (
     PlanEntry,
     Restorable,
     StatusStore,
+    TaskScoped,
+    TaskView,
     Watchable,
 )
 from statuskit.store.jsonfile import JsonFileStore
@@ -30,6 +32,8 @@ __all__ = [
     "RepairReport",
     "Restorable",
     "StatusStore",
+    "TaskScoped",
+    "TaskView",
     "Watchable",
     "open_store",
 ]
