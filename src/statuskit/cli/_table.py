@@ -59,6 +59,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("sync-check", _P, "compare the plan with the status"),
     Command("retryable", _Q, "failed tasks that may be retried"),
     Command("detect-stuck", _Q, "tasks in progress for too long", mutating=True),
+    Command("plans", "statuskit.cli.stores", "the plans a store holds, with their progress"),
+    Command(
+        "migrate",
+        "statuskit.cli.stores",
+        "copy the plan's status and findings to another store",
+        mutating=True,
+    ),
     Command("stream", "statuskit.cli.stream", "print the events of an agent's output", plan=False),
     Command("run", "statuskit.cli.orchestrate", "drive an agent through the plan", mutating=True),
     Command(

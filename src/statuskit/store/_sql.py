@@ -524,14 +524,15 @@ class SqlStore(ClosingMixin, abc.ABC):
         marks = ", ".join("?" * len(wanted))
         cur.execute(
             self._sql(
-                f"SELECT position, id, doc FROM {self.TASKS} WHERE plan_key = ? "
-                f"AND id IN ({marks}) ORDER BY position"
+                f"SELECT position, id, doc FROM {self.TASKS} WHERE plan_key = ? AND id IN ({marks})"
             ),
             (key, *wanted),
         )
+        # Sorted here: "ORDER BY position" would make the planner walk the whole plan in
+        # position order instead of looking the ids up in their index.
         rows: list[tuple[int, str]] = []
         seen: set[str] = set()
-        for position, task_id, text in cur.fetchall():
+        for position, task_id, text in sorted(cur.fetchall()):
             if task_id not in seen:  # the first task of an id, as transitions find it
                 seen.add(task_id)
                 rows.append((int(position), text))

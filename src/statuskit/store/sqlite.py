@@ -30,14 +30,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import attrs
 
@@ -107,6 +105,11 @@ def _code(exc: sqlite3.Error) -> int | None:
     return next((value for key, value in _MESSAGES.items() if key in text), None)
 
 
+def _quote(path: str) -> str:
+    """A path inside a ``file:`` URI (only these characters mean something there)."""
+    return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+
+
 def _now_text() -> str:
     from datetime import timezone
 
@@ -165,7 +168,7 @@ class SqliteStore(SqlStore):
     def _connect(self, *, create: bool) -> sqlite3.Connection:
         mode = "rwc" if create else "rw"
         conn = sqlite3.connect(
-            f"file://{quote(self.path)}?mode={mode}",
+            f"file://{_quote(self.path)}?mode={mode}",
             uri=True,
             timeout=self.lock_timeout,
             isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE
@@ -364,7 +367,7 @@ class SqliteStore(SqlStore):
         if pids:
             return {
                 "pid": ",".join(str(pid) for pid in pids),
-                "host": socket.gethostname(),
+                "host": os.uname().nodename,
                 "lock": "SQLite's write lock (not through statuskit: another program?)",
             }
         return {"lock": "SQLite's write lock, held by a program statuskit cannot name"}
