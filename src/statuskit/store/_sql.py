@@ -411,6 +411,8 @@ class SqlStore(ClosingMixin, abc.ABC):
                 self._plan_row(cur)
         except StatusMissing:
             return False
+        except CorruptStatus:
+            return True  # something is stored; reading it says what is wrong
         return True
 
     # ------------------------------------------------------------------ writing

@@ -584,7 +584,7 @@ def _path_of(target: str) -> str:
                 target, "a host is not allowed (sqlite:///abs/path.db or sqlite:rel/path.db)"
             )
     rest = rest.split("?", 1)[0]
-    if not rest or rest.endswith("/") or rest == ":memory:":
+    if not rest or rest.endswith("/") or rest.lstrip("/") == ":memory:":
         raise StoreNotSupported(
             target, "name a database file (sqlite:///abs/path.db or sqlite:rel/path.db)"
         )
