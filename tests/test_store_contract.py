@@ -27,6 +27,8 @@ from statuskit import (
     TaskNotFound,
     TaskState,
     Tracker,
+    decode,
+    encode,
 )
 
 from .backends import BACKENDS, Backend
@@ -243,3 +245,44 @@ class TestTrackerOperations:
             thread.join(timeout=60)
         tags = (store.read().plan_name or "").split(",")[1:]
         assert sorted(tags) == sorted(f"{n}.{j}" for n in range(8) for j in range(10))
+
+
+class TestLossless:
+    """Keys statuskit does not know survive a store, at every level, through updates."""
+
+    def test_unknown_keys_everywhere(self, store: StatusStore) -> None:
+        """Top level, tasks, constraints, runs and the summary object keep their extra keys."""
+        document = {
+            "planPath": "plan.md",
+            "myTool": {"nested": [1, 2.5, None, "é"]},
+            "summary": {"totalTasks": 2, "myRatio": 0.5},
+            "tasks": [
+                {
+                    "id": "1.1",
+                    "phase": "P",
+                    "status": "pending",
+                    "x-owner": {"team": "a"},
+                    "executionConstraints": {"sequential": True, "lane": 3},
+                },
+                {"id": "1.2", "phase": "P", "status": "failed", "error": "e", "title": "legacy"},
+            ],
+            "runs": [{"runId": "r1", "host": "ci-7"}],
+        }
+        store.create(decode(document))
+        Tracker(store, clock=lambda: T0).start("1.1")
+        Tracker(store, clock=lambda: T0).start_run("r2")
+        out = encode(store.read())
+        assert out["myTool"] == {"nested": [1, 2.5, None, "é"]}
+        assert out["summary"]["myRatio"] == 0.5
+        assert out["summary"]["totalTasks"] == 2
+        assert out["tasks"][0]["x-owner"] == {"team": "a"}
+        assert out["tasks"][0]["executionConstraints"] == {"sequential": True, "lane": 3}
+        assert out["tasks"][0]["status"] == "in_progress"
+        assert out["tasks"][1]["description"] == "legacy"
+        assert out["runs"][0] == {
+            "runId": "r1",
+            "tasksCompleted": 0,
+            "tasksFailed": 0,
+            "host": "ci-7",
+        }
+        assert [run["runId"] for run in out["runs"]] == ["r1", "r2"]
