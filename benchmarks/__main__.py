@@ -21,15 +21,24 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def groups() -> dict[str, Callable[[bool], dict[str, str]]]:
-    from . import bench_cli, bench_codec, bench_live, bench_planfile, bench_store, bench_stream
+    from . import (
+        bench_cli,
+        bench_codec,
+        bench_live,
+        bench_planfile,
+        bench_sqlite_live,
+        bench_store,
+        bench_stream,
+    )
 
     return {
         "codec": lambda quick: {"codec": bench_codec.run(quick)},
         "store": bench_store.run,
-        "cli": lambda quick: {"cli": bench_cli.run(quick)},
+        "cli": lambda quick: {"cli": bench_cli.run(quick), "cli-stores": bench_cli.stores(quick)},
         "planfile": lambda quick: {"planfile": bench_planfile.run(quick)},
         "stream": bench_stream.run,
         "live": lambda quick: {"live": bench_live.run(quick)},
+        "sqlite-live": lambda quick: {"sqlite-live": bench_sqlite_live.run(quick)},
     }
 
 

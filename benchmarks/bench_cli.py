@@ -1,4 +1,8 @@
-"""Wall time of `statuskit` commands against bare Python start-up, as real processes."""
+"""Wall time of `statuskit` commands against bare Python start-up, as real processes.
+
+``stores`` runs ``mark-complete`` on 100, 1,000 and 10,000-task plans kept in the JSON file
+and in SQLite, side by side: a one-task command should cost the same whatever the plan size.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import tempfile
 import time
 
 from statuskit import JsonFileStore
+from statuskit.store.sqlite import SqliteStore
 
 from ._util import ms, percentile, realistic_plan, table
 
@@ -95,4 +100,71 @@ def run(quick: bool = False) -> str:
                 )
     return table(
         ["command", "tasks", "median ms", "p90 ms", "ratio to the stdlib-import floor"], rows
+    )
+
+
+def _complete_times(cli: list[str], where: list[str], ids: list[str], cwd: str) -> list[float]:
+    env = _env()
+    subprocess.run([*cli, *where, "progress"], cwd=cwd, env=env, capture_output=True, check=False)
+    times = []
+    for task_id in ids:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*cli, *where, "mark-complete", task_id],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        times.append(time.perf_counter() - started)
+        assert done.returncode == 0, done.stdout
+    return times
+
+
+def stores(quick: bool = False) -> str:
+    """``mark-complete`` through the CLI, JSON file vs SQLite, on growing plans."""
+    runs = 8 if quick else RUNS
+    cli = _statuskit()
+    results: dict[tuple[str, int], list[float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for n in (100, 1_000, 10_000):
+            plan = realistic_plan(n)
+            pending = [t.id for t in plan.tasks if t.status.value == "pending"]
+            path = os.path.join(folder, f"s{n}", "status.json")
+            JsonFileStore(path).create(plan)
+            with SqliteStore(os.path.join(folder, "plans.db"), f"plan-{n}") as store:
+                store.create(plan)
+            # Each store holds its own copy of the plan: the same pending tasks are completed
+            # in both, interleaved, so that a noisy moment hits both stores alike.
+            json_t: list[float] = []
+            sqlite_t: list[float] = []
+            for task_id in pending[:runs]:
+                json_t += _complete_times(cli, ["--status", path], [task_id], folder)
+                sqlite_t += _complete_times(
+                    cli,
+                    ["--store", "sqlite:plans.db", "--plan-key", f"plan-{n}"],
+                    [task_id],
+                    folder,
+                )
+            results["json", n] = json_t
+            results["sqlite", n] = sqlite_t
+    rows = []
+    for n in (100, 1_000, 10_000):
+        row = [f"{n:,}"]
+        for kind in ("json", "sqlite"):
+            times = results[kind, n]
+            own = statistics.median(times) / statistics.median(results[kind, 100])
+            row += [ms(statistics.median(times)), ms(percentile(times, 90)), f"{own:.2f}"]
+        rows.append(row)
+    return table(
+        [
+            "tasks",
+            "JSON file p50 ms",
+            "p90",
+            "vs its 100-task p50",
+            "SQLite p50 ms",
+            "p90",
+            "vs its 100-task p50",
+        ],
+        rows,
     )

@@ -1,17 +1,27 @@
-"""JsonFileStore: update latency vs the raw durable write, throughput, lock hand-over."""
+"""Stores: update latency (JSON vs its floor, JSON vs SQLite), throughput, lock hand-over.
+
+SQLite's own choices are measured here too: ``synchronous`` (what durability costs) and the
+lock file in front of ``BEGIN IMMEDIATE`` (fairness and throughput under contention).
+"""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from statuskit import JsonFileStore, PlanStatus, Task, Tracker
+import attrs
+
+from statuskit import JsonFileStore, PlanStatus, StatusStore, Task, Tracker
 from statuskit.codec import dumps
 from statuskit.store._lock import WriterLock
+from statuskit.store.sqlite import SqliteStore
 
 from ._util import ms, percentile, realistic_plan, sample, stats_row, table
 
@@ -72,70 +82,271 @@ def latency(quick: bool) -> str:
     )
 
 
-def _writer(path: str, worker: int, count: int, start: float) -> None:
-    tracker = Tracker(JsonFileStore(path, lock_timeout=120))
+def _open(kind: str, folder: str, **options: Any) -> StatusStore:
+    if kind == "json":
+        return JsonFileStore(os.path.join(folder, "status.json"), lock_timeout=120)
+    return SqliteStore(os.path.join(folder, "statuskit.db"), "plan", lock_timeout=120, **options)
+
+
+def _toggle(tracker: Tracker, ids: list[str], step: int) -> None:
+    """Step k really changes the status: complete a task, then reset it, then the next..."""
+    task_id = ids[(step // 2) % len(ids)]
+    if step % 2:
+        tracker.reset(task_id, force=True)
+    else:
+        tracker.complete(task_id, force=True)
+
+
+def _toggler(store: StatusStore, ids: list[str]) -> Callable[[], None]:
+    tracker = Tracker(store)
+    steps = itertools.count()
+    return lambda: _toggle(tracker, ids, next(steps))
+
+
+def _one_shot(folder: str, ids: list[str]) -> Callable[[], None]:
+    """What each CLI call does: open the database, one update, close."""
+    steps = itertools.count()
+
+    def call() -> None:
+        with _open("sqlite", folder) as store:
+            _toggle(Tracker(store), ids, next(steps))
+
+    return call
+
+
+def _whole(store: StatusStore) -> Callable[[], None]:
+    """An update through the whole snapshot (claims need it), in a long-lived process."""
+
+    def call() -> None:
+        store.update(lambda s: attrs.evolve(s, plan_name=f"{s.plan_name}."))
+
+    return call
+
+
+def backends(quick: bool) -> str:
+    """One-task update, JSON file vs SQLite, same plans, same run."""
+    rows = []
+    for n in (100, 1_000, 10_000):
+        repeat = 15 if n >= 10_000 else 60
+        if quick:
+            repeat = max(5, repeat // 4)
+        plan = realistic_plan(n)
+        ids = [t.id for t in plan.tasks]
+        with tempfile.TemporaryDirectory() as folder:
+            with _open("json", folder) as json_store:
+                json_store.create(plan)
+                json_t = sample(_toggler(json_store, ids), repeat=repeat)
+            with _open("sqlite", folder) as sqlite_store:
+                sqlite_store.create(plan)
+                sqlite_t = sample(_toggler(sqlite_store, ids), repeat=repeat)
+                whole_t = sample(_whole(sqlite_store), repeat=repeat)
+            cold_t = sample(_one_shot(folder, ids), repeat=repeat)
+        rows.append(
+            [
+                f"{n:,}",
+                *stats_row(json_t)[:2],
+                *stats_row(sqlite_t)[:2],
+                f"{statistics.median(json_t) / statistics.median(sqlite_t):.0f}x",
+                ms(statistics.median(cold_t)),
+                ms(statistics.median(whole_t)),
+            ]
+        )
+    return table(
+        [
+            "tasks",
+            "JSON p50 ms",
+            "p90",
+            "SQLite p50 ms",
+            "p90",
+            "speed-up (p50)",
+            "SQLite open+update+close p50",
+            "SQLite whole-snapshot update p50",
+        ],
+        rows,
+    )
+
+
+def _writer(kind: str, folder: str, worker: int, count: int, start: float) -> None:
+    store = _open(kind, folder)
+    tracker = Tracker(store)
     while time.time() < start:
         time.sleep(0.001)
     for j in range(1, count + 1):
         tracker.complete(f"{worker}.{j}", notes=f"worker {worker} update {j}")
+    store.close()
+
+
+def _lost(status: PlanStatus) -> int:
+    return sum(
+        1
+        for t in status.tasks
+        if t.status.value != "completed"
+        or t.notes != f"worker {t.id.split('.')[0]} update {t.id.split('.')[1]}"
+    )
+
+
+def _contend(kind: str, writers: int, total: int) -> tuple[float, int]:
+    """N spawned writers completing their own tasks; (updates per second, lost updates)."""
+    ctx = multiprocessing.get_context("spawn")
+    count = total // writers
+    with tempfile.TemporaryDirectory() as folder:
+        plan = PlanStatus(
+            tasks=tuple(
+                Task(id=f"{w}.{j}", phase=f"Phase {w}", description=f"task {w}.{j}")
+                for w in range(writers)
+                for j in range(1, count + 1)
+            )
+        )
+        with _open(kind, folder) as store:
+            store.create(plan)
+        start = time.time() + 2.0  # every process imported and waiting by then
+        procs = [
+            ctx.Process(target=_writer, args=(kind, folder, w, count, start))
+            for w in range(writers)
+        ]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        elapsed = time.time() - start
+        with _open(kind, folder) as store:
+            lost = _lost(store.read())
+    return writers * count / elapsed, lost
 
 
 def throughput(quick: bool) -> str:
     """Writers complete their own tasks in a 160-task plan; every task is checked after."""
     rows = []
-    ctx = multiprocessing.get_context("spawn")
     total = 32 if quick else 160
+    with tempfile.TemporaryDirectory() as folder:
+        plan = realistic_plan(160)
+        data = dumps(plan).encode()
+        floor_path = os.path.join(folder, "floor.json")
+        floor_t = sample(lambda: raw_durable_write(floor_path, data), repeat=100)
+        floor_rate = 1 / statistics.median(floor_t)
     for writers in (1, 4, 16):
-        count = total // writers
-        with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "status.json")
-            plan = PlanStatus(
-                tasks=tuple(
-                    Task(id=f"{w}.{j}", phase=f"Phase {w}", description=f"task {w}.{j}")
-                    for w in range(writers)
-                    for j in range(1, count + 1)
-                )
-            )
-            JsonFileStore(path).create(plan)
-            data = dumps(plan).encode()
-            floor_path = os.path.join(folder, "floor.json")
-            floor_t = sample(lambda: raw_durable_write(floor_path, data), repeat=100)
-            floor_rate = 1 / statistics.median(floor_t)
-            start = time.time() + 2.0  # every process imported and waiting by then
-            procs = [
-                ctx.Process(target=_writer, args=(path, w, count, start)) for w in range(writers)
-            ]
-            for proc in procs:
-                proc.start()
-            for proc in procs:
-                proc.join()
-            elapsed = time.time() - start
-            final = JsonFileStore(path).read()
-            lost = sum(
-                1
-                for t in final.tasks
-                if t.status.value != "completed"
-                or t.notes != f"worker {t.id.split('.')[0]} update {t.id.split('.')[1]}"
-            )
-            updates = writers * count
-            rate = updates / elapsed
+        for kind, name in (("json", "JSON file"), ("sqlite", "SQLite")):
+            rate, lost = _contend(kind, writers, total)
             rows.append(
                 [
+                    name,
                     str(writers),
-                    str(updates),
+                    str(total),
                     f"{rate:.0f}",
-                    f"{floor_rate:.0f}",
                     f"{rate / floor_rate:.2f}",
                     str(lost),
                 ]
             )
     return table(
         [
+            "store",
             "writer processes",
             "updates",
             "updates/s",
-            "serialized floor writes/s",
-            "ratio to floor",
+            "ratio to the JSON floor's writes/s",
+            "lost updates",
+        ],
+        rows,
+    )
+
+
+def sqlite_sync(quick: bool) -> str:
+    """What each ``synchronous`` level costs on a one-task update (1,000-task plan)."""
+    repeat = 40 if quick else 200
+    plan = realistic_plan(1_000)
+    ids = [t.id for t in plan.tasks]
+    rows = []
+    results = {}
+    for level in ("off", "normal", "full", "extra"):
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            _open("sqlite", folder, synchronous=level) as store,
+        ):
+            store.create(plan)
+            results[level] = sample(_toggler(store, ids), repeat=repeat)
+    base = statistics.median(results["normal"])
+    survives = {
+        "off": "SIGKILL only (OS crash: may lose or corrupt)",
+        "normal": "SIGKILL; power loss may drop the last commits",
+        "full": "SIGKILL and power loss",
+        "extra": "SIGKILL and power loss (also syncs the directory on journal delete)",
+    }
+    for level, times in results.items():
+        rows.append(
+            [level, *stats_row(times), f"{statistics.median(times) / base:.2f}", survives[level]]
+        )
+    return table(
+        ["synchronous", "p50 ms", "p90", "p99", "vs normal", "an update that returned survives"],
+        rows,
+    )
+
+
+def _lock_writer(
+    folder: str,
+    lock_file: bool,
+    worker: int,
+    count: int,
+    start: float,
+    waits: multiprocessing.Queue[float],
+) -> None:
+    store = _open("sqlite", folder, lock_file=lock_file)
+    tracker = Tracker(store)
+    while time.time() < start:
+        time.sleep(0.001)
+    slowest = 0.0
+    for j in range(1, count + 1):
+        began = time.perf_counter()
+        tracker.complete(f"{worker}.{j}", notes=f"worker {worker} update {j}")
+        slowest = max(slowest, time.perf_counter() - began)
+    waits.put(slowest)
+    store.close()
+
+
+def sqlite_locking(quick: bool) -> str:
+    """16 writers: the lock file in front of BEGIN IMMEDIATE vs SQLite's busy handler alone."""
+    ctx = multiprocessing.get_context("spawn")
+    writers, count = 16, 5 if quick else 20
+    rows = []
+    for lock_file in (True, False):
+        with tempfile.TemporaryDirectory() as folder:
+            plan = PlanStatus(
+                tasks=tuple(
+                    Task(id=f"{w}.{j}", phase=f"P{w}")
+                    for w in range(writers)
+                    for j in range(1, count + 1)
+                )
+            )
+            with _open("sqlite", folder) as store:
+                store.create(plan)
+            waits: multiprocessing.Queue[float] = ctx.Queue()
+            start = time.time() + 2.0
+            procs = [
+                ctx.Process(target=_lock_writer, args=(folder, lock_file, w, count, start, waits))
+                for w in range(writers)
+            ]
+            for proc in procs:
+                proc.start()
+            slowest = [waits.get(timeout=300) for _ in procs]
+            for proc in procs:
+                proc.join()
+            elapsed = time.time() - start
+            with _open("sqlite", folder) as store:
+                lost = _lost(store.read())
+        rows.append(
+            [
+                "lock file + BEGIN IMMEDIATE" if lock_file else "BEGIN IMMEDIATE + busy handler",
+                f"{writers * count / elapsed:.0f}",
+                ms(statistics.median(slowest)),
+                ms(max(slowest)),
+                str(lost),
+            ]
+        )
+    return table(
+        [
+            "writers queue on",
+            "updates/s",
+            "slowest update p50 of writers ms",
+            "slowest ms",
             "lost updates",
         ],
         rows,
@@ -203,6 +414,9 @@ def handover(quick: bool) -> str:
 def run(quick: bool = False) -> dict[str, str]:
     return {
         "store-latency": latency(quick),
+        "store-backends": backends(quick),
         "store-throughput": throughput(quick),
         "store-handover": handover(quick),
+        "sqlite-sync": sqlite_sync(quick),
+        "sqlite-locking": sqlite_locking(quick),
     }

@@ -26,7 +26,7 @@ from statuskit import (
     TaskState,
     Tracker,
 )
-from statuskit.store.sqlite import SqliteStore
+from statuskit.store.sqlite import SqliteChangeFeed, SqliteStore
 
 from . import workers
 from .clihelp import run
@@ -311,14 +311,25 @@ class TestCrashSafety:
         assert next_token > KILLS
 
 
+@pytest.fixture(params=["inotify", "polling"])
+def polling(request: pytest.FixtureRequest) -> bool:
+    """Each way the feed can wait (inotify exists on Linux only)."""
+    if request.param == "inotify" and not sys.platform.startswith("linux"):
+        pytest.skip("inotify is Linux only")
+    return bool(request.param == "polling")
+
+
 class TestWatch:
     """The change feed wakes on this plan's commits only."""
 
-    def test_wakes_on_commit_of_this_plan(self, store: SqliteStore, db: Path) -> None:
+    def test_wakes_on_commit_of_this_plan(
+        self, store: SqliteStore, db: Path, polling: bool
+    ) -> None:
         """Another connection's commit wakes it; a commit to another plan does not."""
         with SqliteStore(db, "other") as other:
             other.create(plan(2))
-            feed = store.watch()
+            feed = SqliteChangeFeed(store, force_polling=polling)
+            assert feed.mode == ("polling" if polling else "inotify")
             try:
                 assert not feed.wait(0.05)
                 Tracker(other).start("1.1")
@@ -333,13 +344,30 @@ class TestWatch:
             finally:
                 feed.close()
 
-    def test_before_the_database_exists(self, db: Path) -> None:
+    def test_before_the_database_exists(self, db: Path, polling: bool) -> None:
         """A feed opened before anything is stored wakes when the plan is created."""
         with SqliteStore(db, "p") as store:
-            feed = store.watch()
+            feed = SqliteChangeFeed(store, force_polling=polling)
             try:
                 assert not feed.wait(0.05)
                 SqliteStore(db, "p").create(plan())
                 assert feed.wait(30)
             finally:
                 feed.close()
+
+    def test_orchestrator_live_view(self, store: SqliteStore, db: Path) -> None:
+        """The orchestrator's watcher uses the feed and hears a CLI command's change."""
+        from statuskit.orchestrator.watch import StatusWatcher
+
+        heard = threading.Event()
+        watcher = StatusWatcher(store, heard.set).start()
+        try:
+            assert watcher.mode == "watch"
+            assert not heard.wait(0.1)
+            result = run(
+                "--store", f"sqlite:{db}", "--plan-key", "p", "mark-started", "1.2", cwd=db.parent
+            )
+            assert result.code == 0, result.stdout
+            assert heard.wait(30)
+        finally:
+            watcher.stop()
