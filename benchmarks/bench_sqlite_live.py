@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 
 from statuskit import ChangeFeed, JsonFileStore, StatusStore, Tracker
-from statuskit.store.sqlite import SqliteChangeFeed, SqliteStore
+from statuskit.store._sqlite_watch import SqliteChangeFeed
+from statuskit.store.sqlite import SqliteStore
 
 from ._util import ms, percentile, realistic_plan, table
 

@@ -372,3 +372,13 @@ def _create_plan(path: str, index: int, barrier: object) -> str:
     with SqliteStore(path, f"k{index}", lock_timeout=60) as store:
         store.create(plan())
     return "ok"
+
+
+def test_empty_view(tmp_path: Path) -> None:
+    """A view of no task holds the plan's fields and counts only."""
+    with SqliteStore(tmp_path / "x.db", "p") as store:
+        store.create(plan(3))
+        view = store.read_tasks([])
+        assert view.status.tasks == ()
+        assert view.status.plan_name == "Plan"
+        assert view.summary.total == 3

@@ -26,7 +26,8 @@ from statuskit import (
     TaskState,
     Tracker,
 )
-from statuskit.store.sqlite import SqliteChangeFeed, SqliteStore
+from statuskit.store._sqlite_watch import SqliteChangeFeed
+from statuskit.store.sqlite import SqliteStore
 
 from . import workers
 from .clihelp import run

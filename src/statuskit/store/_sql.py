@@ -1,8 +1,9 @@
-"""What the SQL backends share: the tables, rows <-> model, the snapshot cache, the diff.
+"""What the SQL backends share: the tables, the store's logic over them, the snapshot cache.
 
-A backend subclasses :class:`SqlStore` and supplies transactions (``_reading``,
-``_writing``), its DDL and its error mapping; everything about *what* is stored lives here,
-once, so SQLite and PostgreSQL store the same rows.
+A backend subclasses :class:`SqlStore` and supplies connections and transactions
+(``_reading``, ``_writing``), its DDL and its error mapping; everything about *what* is
+stored and how it is read and written lives here and in :mod:`statuskit.store._sqlrows`
+(the row documents and the diff, pure), once, so SQLite and PostgreSQL store the same rows.
 
 The tables (``statuskit_`` prefix, so they can share a database with an application)::
 
@@ -41,20 +42,19 @@ transaction, from the same old/new pair the diff uses.
 from __future__ import annotations
 
 import abc
-import json
 import os
-import re
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timezone
-from typing import Any, ClassVar, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
 
-from statuskit.codec import decode, encode, encode_run, encode_task, format_timestamp
+from statuskit.codec import format_timestamp
 from statuskit.errors import (
     CorruptStatus,
     FindingsNotFound,
+    RepairRefused,
     SchemaTooNew,
     StatusExists,
     StatusMissing,
@@ -62,15 +62,25 @@ from statuskit.errors import (
     TaskNotFound,
 )
 from statuskit.ids import check_task_id, closest_ids, findings_file_name
-from statuskit.model import SCHEMA_VERSION, PlanStatus, Run, Summary, Task, TaskState
+from statuskit.model import SCHEMA_VERSION, PlanStatus, Run, Task
+from statuskit.store._sqlrows import (
+    Snapshot,
+    Writes,
+    counts,
+    decode_rows,
+    diff,
+    now_text,
+    patch,
+    plan_text,
+    run_text,
+    task_text,
+)
 from statuskit.store.base import Change, ClosingMixin, PlanEntry, TaskView
 
-__all__ = ["Cursor", "SqlStore", "plan_text", "run_text", "task_text"]
+if TYPE_CHECKING:
+    from statuskit.store.repair import RepairReport
 
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_COUNT_KEYS = frozenset({"totalTasks", "pending", "in_progress", "completed", "failed", "skipped"})
-_STATES = {state.value: state for state in TaskState}
-_POSITION = re.compile(r"^\$\.(tasks|runs)\[(\d+)\]")
+__all__ = ["Cursor", "SqlStore"]
 
 
 class Cursor(Protocol):
@@ -80,118 +90,6 @@ class Cursor(Protocol):
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]], /) -> Any: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
-
-
-# --------------------------------------------------------------------------- rows
-
-
-def task_text(task: Task) -> str:
-    """A task row's document: the task as ``status.json`` holds it, compact."""
-    return _encoder.encode(encode_task(task))
-
-
-def run_text(run: Run) -> str:
-    """A run row's document."""
-    return _encoder.encode(encode_run(run))
-
-
-def plan_text(status: PlanStatus) -> str:
-    """The plan row's document: the top level without tasks, runs and summary counts.
-
-    Raises:
-        SchemaTooNew: the status came from a newer statuskit.
-
-    """
-    doc = encode(attrs.evolve(status, tasks=(), runs=()))
-    del doc["tasks"], doc["runs"]
-    extra = {k: v for k, v in doc.pop("summary").items() if k not in _COUNT_KEYS}
-    if extra:  # unknown keys of the file's summary object are kept, counts are not
-        doc["summary"] = extra
-    return _encoder.encode(doc)
-
-
-def _now_text() -> str:
-    return format_timestamp(datetime.now(timezone.utc))
-
-
-@attrs.frozen
-class _Snapshot:
-    """A plan as last read or written by this store, with the stored text of each row."""
-
-    incarnation: str
-    seq: int
-    status: PlanStatus
-    plan_text: str
-    task_texts: tuple[str, ...]
-    run_texts: tuple[str, ...]
-
-
-@attrs.frozen
-class _Writes:
-    """The rows one change alters (positions are plan positions)."""
-
-    tasks: list[tuple[int, str, str, str]]  # position, id, status, doc
-    runs: list[tuple[int, str, str]]  # position, run id, doc
-    task_count: int
-    run_count: int
-    plan_text: str
-    task_cut: int | None = None  # delete task rows from this position on
-    run_cut: int | None = None
-
-    @property
-    def empty(self) -> bool:
-        return not self.tasks and not self.runs and self.task_cut is None and self.run_cut is None
-
-
-def _diff_rows(
-    old: Sequence[Any], old_texts: Sequence[str], new: Sequence[Any], text: Any
-) -> tuple[list[tuple[int, Any, str]], list[str]]:
-    """Rows of ``new`` that differ from ``old`` by position, and the texts of all of ``new``."""
-    changed = []
-    texts = list(old_texts[: len(new)])
-    for position, item in enumerate(new):
-        if position < len(old) and item is old[position]:
-            continue  # the very same object: unchanged, not even encoded
-        encoded = text(item)
-        if position < len(old) and encoded == old_texts[position]:
-            continue
-        if position < len(texts):
-            texts[position] = encoded
-        else:
-            texts.append(encoded)
-        changed.append((position, item, encoded))
-    return changed, texts
-
-
-def _diff(old: _Snapshot, new: PlanStatus) -> tuple[_Writes, tuple[str, ...], tuple[str, ...]]:
-    tasks, task_texts = _diff_rows(old.status.tasks, old.task_texts, new.tasks, task_text)
-    runs, run_texts = _diff_rows(old.status.runs, old.run_texts, new.runs, run_text)
-    writes = _Writes(
-        tasks=[(p, t.id, t.status.value, doc) for p, t, doc in tasks],
-        runs=[(p, r.run_id, doc) for p, r, doc in runs],
-        task_count=len(new.tasks),
-        run_count=len(new.runs),
-        plan_text=plan_text(new),
-        task_cut=len(new.tasks) if len(new.tasks) < len(old.status.tasks) else None,
-        run_cut=len(new.runs) if len(new.runs) < len(old.status.runs) else None,
-    )
-    return writes, tuple(task_texts), tuple(run_texts)
-
-
-def _counts(rows: Iterable[tuple[str, int]]) -> Summary:
-    counts = dict.fromkeys(TaskState, 0)
-    for state, count in rows:
-        known = _STATES.get(state)
-        if known is not None:
-            counts[known] += int(count)
-    return Summary(
-        total=sum(counts.values()),
-        pending=counts[TaskState.PENDING],
-        in_progress=counts[TaskState.IN_PROGRESS],
-        completed=counts[TaskState.COMPLETED],
-        failed=counts[TaskState.FAILED],
-        skipped=counts[TaskState.SKIPPED],
-    )
 
 
 # --------------------------------------------------------------------------- the store
@@ -215,7 +113,7 @@ class SqlStore(ClosingMixin, abc.ABC):
         if plan is not None:
             check_task_id(plan)
         self.plan = plan
-        self._cache: _Snapshot | None = None
+        self._cache: Snapshot | None = None
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -274,41 +172,14 @@ class SqlStore(ClosingMixin, abc.ABC):
             **kwargs,
         )
 
-    def _parse(self, text: object, where: str) -> Any:
-        if not isinstance(text, (str, bytes)):
-            raise self._corrupt(f"the row of {where} holds {type(text).__name__}, not JSON", where)
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise self._corrupt(f"the row of {where} is not JSON ({exc})", where) from None
-
     def _decode(
         self,
         plan_doc: object,
         tasks: Sequence[tuple[int, object]] = (),
         runs: Sequence[tuple[int, object]] = (),
     ) -> PlanStatus:
-        """Rows -> a status; problems are reported at their plan positions."""
-        top = self._parse(plan_doc, "$")
-        if not isinstance(top, dict):
-            raise self._corrupt("the plan row is not a JSON object", "$")
-        top["tasks"] = [self._parse(doc, f"$.tasks[{p}]") for p, doc in tasks]
-        top["runs"] = [self._parse(doc, f"$.runs[{p}]") for p, doc in runs]
-        positions = {"tasks": [p for p, _ in tasks], "runs": [p for p, _ in runs]}
-
-        def real(path: str) -> str:
-            match = _POSITION.match(path)
-            if match is None:
-                return path
-            kind, index = match.group(1), int(match.group(2))
-            return f"$.{kind}[{positions[kind][index]}]" + path[match.end() :]
-
-        try:
-            status = decode(top)
-        except CorruptStatus as exc:
-            problems = [(real(where), why) for where, why in exc.problems]
-            raise self._corrupt(exc.reason, real(exc.json_path or "$"), problems=problems) from None
-        return attrs.evolve(status, stored_summary=None)
+        """Rows -> a status; a problem is a CorruptStatus naming the plan and the position."""
+        return decode_rows(plan_doc, tasks, runs, self._corrupt)
 
     # ------------------------------------------------------------------ reading
 
@@ -335,7 +206,7 @@ class SqlStore(ClosingMixin, abc.ABC):
         cur.execute(self._sql(query + " ORDER BY position"), params)
         return [(int(position), doc) for position, doc in cur.fetchall()]
 
-    def _load(self, cur: Cursor) -> _Snapshot:
+    def _load(self, cur: Cursor) -> Snapshot:
         """The plan's snapshot, fetching only the rows changed since the cached one."""
         incarnation, seq, task_count, run_count, doc = self._plan_row(cur)
         cached = self._cache
@@ -355,10 +226,10 @@ class SqlStore(ClosingMixin, abc.ABC):
             task_texts = [text for _, text in task_rows]
             run_texts = [text for _, text in run_rows]
         else:
-            tasks, task_texts = self._patch(
+            tasks, task_texts = patch(
                 cached.status.tasks, cached.task_texts, task_count, task_rows, fresh.tasks
             )
-            runs, run_texts = self._patch(
+            runs, run_texts = patch(
                 cached.status.runs, cached.run_texts, run_count, run_rows, fresh.runs
             )
         if (
@@ -371,33 +242,9 @@ class SqlStore(ClosingMixin, abc.ABC):
                 f"{len(tasks)} and {len(runs)}"
             )
         status = attrs.evolve(fresh, tasks=tuple(tasks), runs=tuple(runs))
-        snapshot = _Snapshot(incarnation, seq, status, doc, tuple(task_texts), tuple(run_texts))
+        snapshot = Snapshot(incarnation, seq, status, doc, tuple(task_texts), tuple(run_texts))
         self._cache = snapshot
         return snapshot
-
-    @staticmethod
-    def _patch(
-        old: Sequence[Any],
-        old_texts: Sequence[str],
-        count: int,
-        rows: Sequence[tuple[int, str]],
-        decoded: Sequence[Any],
-    ) -> tuple[list[Any], list[str]]:
-        """The cached rows, cut to ``count``, with the rows written since put in place.
-
-        Every position whose content changed was rewritten with a newer ``seq`` (a shorter
-        plan deletes its tail, a longer one writes its new positions), so this is exact.
-        """
-        items: list[Any] = list(old[:count])
-        texts = list(old_texts[:count])
-        items += [None] * (count - len(items))
-        texts += [""] * (count - len(texts))
-        for (position, text), item in zip(rows, decoded, strict=True):
-            if position >= count:
-                continue  # not part of the plan (reported as a count mismatch if it matters)
-            items[position] = item
-            texts[position] = text
-        return items, texts
 
     def read(self) -> PlanStatus:
         """The plan's status (a consistent snapshot; no lock, no write)."""
@@ -417,7 +264,7 @@ class SqlStore(ClosingMixin, abc.ABC):
 
     # ------------------------------------------------------------------ writing
 
-    def _commit(self, cur: Cursor, seq: int, writes: _Writes) -> None:
+    def _commit(self, cur: Cursor, seq: int, writes: Writes) -> None:
         """Write the rows of one change, stamped with the plan's new ``seq``."""
         key = self._key()
         cur.execute(
@@ -425,7 +272,7 @@ class SqlStore(ClosingMixin, abc.ABC):
                 f"UPDATE {self.PLANS} SET seq = ?, task_count = ?, run_count = ?, doc = ?, "
                 "updated_at = ? WHERE plan_key = ?"
             ),
-            (seq, writes.task_count, writes.run_count, writes.plan_text, _now_text(), key),
+            (seq, writes.task_count, writes.run_count, writes.plan_text, now_text(), key),
         )
         if writes.tasks:
             cur.executemany(
@@ -462,14 +309,16 @@ class SqlStore(ClosingMixin, abc.ABC):
                 return new
             if old.status.schema_version > SCHEMA_VERSION:
                 raise SchemaTooNew(old.status.schema_version, SCHEMA_VERSION)
-            writes, task_texts, run_texts = _diff(old, new)
+            writes, task_texts, run_texts = diff(old, new)
             if writes.empty and writes.plan_text == old.plan_text:
                 return new
             self._commit(cur, old.seq + 1, writes)
-            self._cache = _Snapshot(
-                old.incarnation, old.seq + 1, new, writes.plan_text, task_texts, run_texts
-            )
-            return new
+        # Cached only once committed: a failed commit must not leave a snapshot that a later
+        # writer's seq could make look current.
+        self._cache = Snapshot(
+            old.incarnation, old.seq + 1, new, writes.plan_text, task_texts, run_texts
+        )
+        return new
 
     def _insert(self, cur: Cursor, initial: PlanStatus) -> None:
         key = self._key()
@@ -480,7 +329,7 @@ class SqlStore(ClosingMixin, abc.ABC):
                 f"INSERT INTO {self.PLANS} (plan_key, incarnation, seq, task_count, run_count, "
                 "doc, updated_at) VALUES (?, ?, 1, ?, ?, ?, ?)"
             ),
-            (key, incarnation, len(initial.tasks), len(initial.runs), document, _now_text()),
+            (key, incarnation, len(initial.tasks), len(initial.runs), document, now_text()),
         )
         cur.executemany(
             self._sql(
@@ -523,18 +372,22 @@ class SqlStore(ClosingMixin, abc.ABC):
         plan_row = self._plan_row(cur)
         doc = plan_row[4]
         wanted = list(dict.fromkeys(task_ids))
-        marks = ", ".join("?" * len(wanted))
-        cur.execute(
-            self._sql(
-                f"SELECT position, id, doc FROM {self.TASKS} WHERE plan_key = ? AND id IN ({marks})"
-            ),
-            (key, *wanted),
-        )
+        found: list[tuple[int, str, str]] = []
+        if wanted:
+            marks = ", ".join("?" * len(wanted))
+            cur.execute(
+                self._sql(
+                    f"SELECT position, id, doc FROM {self.TASKS} WHERE plan_key = ? "
+                    f"AND id IN ({marks})"
+                ),
+                (key, *wanted),
+            )
+            found = cur.fetchall()
         # Sorted here: "ORDER BY position" would make the planner walk the whole plan in
         # position order instead of looking the ids up in their index.
         rows: list[tuple[int, str]] = []
         seen: set[str] = set()
-        for position, task_id, text in sorted(cur.fetchall()):
+        for position, task_id, text in sorted(found):
             if task_id not in seen:  # the first task of an id, as transitions find it
                 seen.add(task_id)
                 rows.append((int(position), text))
@@ -545,7 +398,7 @@ class SqlStore(ClosingMixin, abc.ABC):
             ),
             (key,),
         )
-        summary = _counts(cur.fetchall())
+        summary = counts(cur.fetchall())
         return TaskView(status, summary, self._suggest), [p for p, _ in rows], plan_row
 
     def _suggest(self, task_id: str) -> tuple[str, ...]:
@@ -591,7 +444,7 @@ class SqlStore(ClosingMixin, abc.ABC):
             ]
             document = plan_text(new)
             if tasks or document != doc:
-                self._commit(cur, seq + 1, _Writes(tasks, [], task_count, run_count, document))
+                self._commit(cur, seq + 1, Writes(tasks, [], task_count, run_count, document))
             return view.after(new)
 
     # ------------------------------------------------------------------ findings
@@ -606,7 +459,7 @@ class SqlStore(ClosingMixin, abc.ABC):
                     "VALUES (?, ?, ?, ?) ON CONFLICT (plan_key, task_id) DO UPDATE SET "
                     "text = excluded.text, written_at = excluded.written_at"
                 ),
-                (self._key(), task_id, text, _now_text()),
+                (self._key(), task_id, text, now_text()),
             )
         return location
 
@@ -656,8 +509,62 @@ class SqlStore(ClosingMixin, abc.ABC):
                     key=key,
                     plan_path=status.plan_path,
                     plan_name=status.plan_name,
-                    summary=_counts(by_plan.get(key, [])),
+                    summary=counts(by_plan.get(key, [])),
                     last_updated_at=status.last_updated_at,
                 )
             )
         return entries
+
+    # ------------------------------------------------------------------ repair
+
+    def restore(
+        self,
+        *,
+        now: datetime,
+        rebuild: PlanStatus | None = None,
+        dry_run: bool = False,
+    ) -> RepairReport:
+        """Rebuild a plan whose rows cannot be decoded, keeping the bad rows aside.
+
+        A database keeps no backups, so without ``rebuild`` this refuses; with it, the
+        undecodable plan is moved to the key ``<key>.corrupt-<timestamp>`` (nothing is
+        deleted; findings stay) and ``rebuild`` is stored, marked ``rebuiltAt``. A damaged
+        *file* is never changed: the refusal says how to recover it.
+
+        Raises:
+            RepairRefused: no ``rebuild``, or the file itself is damaged.
+            StatusMissing: the plan is not stored.
+
+        """
+        from statuskit.store.repair import RepairReport
+
+        try:
+            self.read()
+        except CorruptStatus as exc:
+            error = exc
+        else:
+            return RepairReport(action="none")
+        if error.json_path is None:
+            raise RepairRefused(str(error))
+        if rebuild is None:
+            raise RepairRefused(
+                f"{self.location} cannot be decoded ({error.reason}) and a database keeps no "
+                "backups; rebuild it from the plan explicitly (statuskit validate --repair "
+                "--rebuild), or restore the database file from a copy"
+            )
+        stamp = format_timestamp(now).replace(":", "").replace("-", "")
+        aside = f"{self._key()}.corrupt-{stamp}"
+        extra = dict(rebuild.extra)
+        extra["rebuiltAt"] = format_timestamp(now)
+        extra["rebuiltFrom"] = "plan (its rows could not be decoded: task states were reset)"
+        if not dry_run:
+            with self._writing() as cur:
+                for table in (self.PLANS, self.TASKS, self.RUNS):
+                    cur.execute(
+                        f"UPDATE {table} SET plan_key = ? WHERE plan_key = ?", (aside, self._key())
+                    )
+                self._insert(cur, attrs.evolve(rebuild, extra=extra))
+            self._cache = None
+        return RepairReport(
+            action="rebuilt", quarantined=f"{self.url}#{aside}", corrupt_reason=error.reason
+        )
