@@ -92,6 +92,8 @@ class TestLocks:
 
     def test_foreign_writer_named(self, store: SqliteStore, db: Path) -> None:
         """A program holding SQLite's write lock is named by pid (from /proc/locks)."""
+        assert store.lock_path is not None  # what an earlier writer left there is not believed
+        Path(store.lock_path).write_text('{"pid": "1", "host": "elsewhere"}')
         proc = hold(db, "immediate")
         try:
             started = time.monotonic()

@@ -353,11 +353,11 @@ class SqliteStore(SqlStore):
 
     def _holder(self) -> dict[str, str]:
         """Who holds the write lock: statuskit's lock file, else SQLite's lock (Linux)."""
-        if self.lock_path is not None:
+        if self.lock_path is not None and _held(self.lock_path):
             from statuskit.store._lock import read_holder
 
-            holder = read_holder(self.lock_path)
-            if holder and int(holder.get("pid", "0") or 0) != os.getpid():
+            holder = read_holder(self.lock_path)  # only believed while someone holds it
+            if holder and holder.get("pid") != str(os.getpid()):
                 return holder
         pids = _sqlite_lockers(self.path)
         if pids:
@@ -407,6 +407,29 @@ class SqliteStore(SqlStore):
         from statuskit.store._sqlite_watch import SqliteChangeFeed
 
         return SqliteChangeFeed(self)
+
+
+def _held(path: str) -> bool:
+    """Whether another process (or another descriptor of ours) holds ``flock`` on ``path``."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def _sqlite_lockers(path: str) -> list[int]:
