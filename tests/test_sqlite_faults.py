@@ -127,10 +127,14 @@ class TestLocks:
     def test_exclusive_lock_blocks_reads(self, store: SqliteStore, db: Path) -> None:
         """A file locked exclusively by another program: reads time out clearly too."""
         store.close()
+        assert store.lock_path is not None  # what an earlier writer left there is not believed
+        Path(store.lock_path).write_text('{"pid": "1", "host": "elsewhere"}')
         proc = hold(db, "exclusive")
         try:
-            with pytest.raises(LockTimeout):
+            with pytest.raises(LockTimeout) as caught:
                 SqliteStore(db, "p", lock_timeout=0.3).read()
+            if sys.platform.startswith("linux"):
+                assert caught.value.holder_pid == proc.pid
             result = run(
                 "--store",
                 f"sqlite:{db}",

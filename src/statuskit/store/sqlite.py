@@ -433,28 +433,36 @@ def _held(path: str) -> bool:
 
 
 def _sqlite_lockers(path: str) -> list[int]:
-    """Processes holding POSIX locks on the database's ``-shm`` file (Linux ``/proc/locks``).
+    """Processes holding SQLite's write lock on the database (Linux ``/proc/locks``).
 
-    In WAL mode SQLite's write lock is a lock on a byte of the ``-shm`` file: this names the
-    process that holds a transaction open, when it is on this host.
+    In WAL mode the write lock is a POSIX lock on byte 120 of the ``-shm`` file; a
+    connection in exclusive locking mode holds write locks on the database file itself,
+    from byte 0x40000000 (SQLite's lock bytes). This names the process, when on this host.
     """
+    wanted: dict[str, tuple[int, int]] = {}  # device:inode -> range of lock offsets
+    for name, low, high in ((path + "-shm", 120, 120), (path, 0x40000000, 0x40000200)):
+        try:
+            info = os.stat(name)
+        except OSError:
+            continue
+        device = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+        wanted[device] = (low, high)
     try:
-        info = os.stat(path + "-shm")
         with open("/proc/locks", encoding="ascii") as handle:
             lines = handle.read().splitlines()
     except OSError:
         return []
-    device = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
-    pids = []
+    pids = set()
     for line in lines:
         fields = line.split()
         # "1: POSIX  ADVISORY  WRITE 1234 08:01:5678 120 120"; blocked waiters have "->".
-        if "->" in fields or len(fields) < 8 or fields[5] != device:
+        if "->" in fields or len(fields) < 8 or fields[3] != "WRITE" or fields[5] not in wanted:
             continue
-        if fields[3] == "WRITE" and fields[6] == "120":  # WAL_WRITE_LOCK: byte 120 of -shm
-            with contextlib.suppress(ValueError):
-                pids.append(int(fields[4]))
-    return sorted(set(pids) - {os.getpid()})
+        low, high = wanted[fields[5]]
+        with contextlib.suppress(ValueError):
+            if low <= int(fields[6]) <= high:
+                pids.add(int(fields[4]))
+    return sorted(pids - {os.getpid()})
 
 
 def _path_of(target: str) -> str:
