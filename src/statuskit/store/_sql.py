@@ -487,10 +487,13 @@ class SqlStore(ClosingMixin, abc.ABC):
         """Every plan in the database, by key, with its counts."""
         try:
             with self._reading() as cur:
-                cur.execute(f"SELECT plan_key, doc FROM {self.PLANS} ORDER BY plan_key")
+                cur.execute(self._sql(f"SELECT plan_key, doc FROM {self.PLANS} ORDER BY plan_key"))
                 plan_rows = cur.fetchall()
                 cur.execute(
-                    f"SELECT plan_key, status, COUNT(*) FROM {self.TASKS} GROUP BY plan_key, status"
+                    self._sql(
+                        f"SELECT plan_key, status, COUNT(*) FROM {self.TASKS} "
+                        "GROUP BY plan_key, status"
+                    )
                 )
                 count_rows = cur.fetchall()
         except StatusMissing:
@@ -561,7 +564,8 @@ class SqlStore(ClosingMixin, abc.ABC):
             with self._writing() as cur:
                 for table in (self.PLANS, self.TASKS, self.RUNS):
                     cur.execute(
-                        f"UPDATE {table} SET plan_key = ? WHERE plan_key = ?", (aside, self._key())
+                        self._sql(f"UPDATE {table} SET plan_key = ? WHERE plan_key = ?"),
+                        (aside, self._key()),
                     )
                 self._insert(cur, attrs.evolve(rebuild, extra=extra))
             self._cache = None
