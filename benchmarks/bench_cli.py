@@ -121,36 +121,33 @@ def stores(quick: bool = False) -> str:
     """``mark-complete`` through the CLI, JSON file vs SQLite, on growing plans."""
     runs = 8 if quick else RUNS
     cli = _statuskit()
-    results: dict[tuple[str, int], list[float]] = {}
+    sizes = (100, 1_000, 10_000)
+    results: dict[tuple[str, int], list[float]] = {
+        (kind, n): [] for kind in ("json", "sqlite") for n in sizes
+    }
     with tempfile.TemporaryDirectory() as folder:
-        for n in (100, 1_000, 10_000):
+        places: dict[tuple[str, int], list[str]] = {}
+        pending: dict[int, list[str]] = {}
+        for n in sizes:
             plan = realistic_plan(n)
-            pending = [t.id for t in plan.tasks if t.status.value == "pending"]
+            pending[n] = [t.id for t in plan.tasks if t.status.value == "pending"]
             path = os.path.join(folder, f"s{n}", "status.json")
             JsonFileStore(path).create(plan)
             with SqliteStore(os.path.join(folder, "plans.db"), f"plan-{n}") as store:
                 store.create(plan)
-            # Each store holds its own copy of the plan: the same pending tasks are completed
-            # in both, interleaved, so that a noisy moment hits both stores alike.
-            places = {
-                "json": ["--status", path],
-                "sqlite": ["--store", "sqlite:plans.db", "--plan-key", f"plan-{n}"],
-            }
-            for where in places.values():  # warm the caches (and compile byte-code) first
-                subprocess.run(
-                    [*cli, *where, "progress"],
-                    cwd=folder,
-                    env=_env(),
-                    capture_output=True,
-                    check=False,
-                )
-            json_t: list[float] = []
-            sqlite_t: list[float] = []
-            for task_id in pending[:runs]:
-                json_t.append(_complete(cli, places["json"], task_id, folder))
-                sqlite_t.append(_complete(cli, places["sqlite"], task_id, folder))
-            results["json", n] = json_t
-            results["sqlite", n] = sqlite_t
+            places["json", n] = ["--status", path]
+            places["sqlite", n] = ["--store", "sqlite:plans.db", "--plan-key", f"plan-{n}"]
+        for where in places.values():  # warm the caches (and compile byte-code) first
+            subprocess.run(
+                [*cli, *where, "progress"], cwd=folder, env=_env(), capture_output=True, check=False
+            )
+        # Each store holds its own copy of each plan, so the same pending tasks are completed
+        # in both. Round-robin over sizes and stores: a noisy moment hits them all alike.
+        for index in range(runs):
+            for n in sizes:
+                for kind in ("json", "sqlite"):
+                    task_id = pending[n][index]
+                    results[kind, n].append(_complete(cli, places[kind, n], task_id, folder))
     rows = []
     for n in (100, 1_000, 10_000):
         row = [f"{n:,}"]
