@@ -67,7 +67,8 @@ class TestPlanKeys:
             result = run(*store, "--plan", "b/plan.md", *argv, cwd=project, stdin="x")
             error = failed(result, "plan_mismatch", 16)
             assert "a/plan.md" in error["message"], argv
-        assert SqliteStore(project / "project.db", "plan").read().summary.completed == 0
+        with SqliteStore(project / "project.db", "plan") as stored:
+            assert stored.read().summary.completed == 0
         ok(run(*store, "--plan", "b/plan.md", "--plan-key", "b-plan", "init", cwd=project))
         ok(
             run(
@@ -131,11 +132,11 @@ class TestMigrate:
         ok(run(*plan, *to, cwd=project))
         ok(run(*plan, "mark-complete", "1.1", cwd=project))
         failed(run(*plan, *to, cwd=project), "exists", 9)
-        stored = SqliteStore(project / "project.db", "plan")
-        assert stored.read().summary.completed == 0
-        replaced = ok(run(*plan, *to, "--force", cwd=project))
-        assert replaced["replaced"] is True
-        assert stored.read().summary.completed == 1
+        with SqliteStore(project / "project.db", "plan") as stored:
+            assert stored.read().summary.completed == 0
+            replaced = ok(run(*plan, *to, "--force", cwd=project))
+            assert replaced["replaced"] is True
+            assert stored.read().summary.completed == 1
         failed(
             run(*plan, "migrate", "--to", "docs/plan-outputs/plan/status.json", cwd=project),
             "usage",

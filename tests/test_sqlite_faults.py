@@ -131,8 +131,11 @@ class TestLocks:
         Path(store.lock_path).write_text('{"pid": "1", "host": "elsewhere"}')
         proc = hold(db, "exclusive")
         try:
-            with pytest.raises(LockTimeout) as caught:
-                SqliteStore(db, "p", lock_timeout=0.3).read()
+            with (
+                SqliteStore(db, "p", lock_timeout=0.3) as blocked,
+                pytest.raises(LockTimeout) as caught,
+            ):
+                blocked.read()
             if sys.platform.startswith("linux"):
                 assert caught.value.holder_pid == proc.pid
             result = run(
@@ -244,7 +247,8 @@ class TestDamage:
         with pytest.raises(CorruptStatus) as caught:
             store.read()
         assert caught.value.json_path == "$.tasks[3]"
-        assert len(SqliteStore(db, "other").read().tasks) == 2
+        with SqliteStore(db, "other") as other:
+            assert len(other.read().tasks) == 2
         with pytest.raises(RepairRefused, match="rebuild"):
             Tracker(store).repair()
         report = Tracker(store).repair(rebuild=plan(3), dry_run=True)
@@ -318,6 +322,12 @@ class TestCrashSafety:
         assert next_token > KILLS
 
 
+def _start(db: Path, task_id: str) -> None:
+    """Start a task from a store of its own (another connection, as another process would)."""
+    with SqliteStore(db, "p") as store:
+        Tracker(store).start(task_id)
+
+
 @pytest.fixture(params=["inotify", "polling"])
 def polling(request: pytest.FixtureRequest) -> bool:
     """Each way the feed can wait (inotify exists on Linux only)."""
@@ -341,7 +351,7 @@ class TestWatch:
                 assert not feed.wait(0.05)
                 Tracker(other).start("1.1")
                 assert not feed.wait(0.2)
-                writer = threading.Thread(target=lambda: Tracker(SqliteStore(db, "p")).start("1.1"))
+                writer = threading.Thread(target=_start, args=(db, "1.1"))
                 started = time.monotonic()
                 writer.start()
                 assert feed.wait(30)
@@ -357,7 +367,8 @@ class TestWatch:
             feed = SqliteChangeFeed(store, force_polling=polling)
             try:
                 assert not feed.wait(0.05)
-                SqliteStore(db, "p").create(plan())
+                with SqliteStore(db, "p") as creator:
+                    creator.create(plan())
                 assert feed.wait(30)
             finally:
                 feed.close()

@@ -27,14 +27,15 @@ def open_target(target: str, lock_timeout: float = 60) -> StatusStore:
 
 def complete_own_tasks(target: str, worker: int, count: int, barrier: Barrier) -> list[str]:
     """Complete tasks ``w<worker>.<j>`` one update each, with a note naming the writer."""
-    tracker = Tracker(open_target(target))
-    barrier.wait()
-    done = []
-    for j in range(1, count + 1):
-        task_id = f"{worker}.{j}"
-        outcome = tracker.complete(task_id, notes=f"written by worker {worker} update {j}")
-        assert outcome.changed
-        done.append(task_id)
+    with open_target(target) as store:
+        tracker = Tracker(store)
+        barrier.wait()
+        done = []
+        for j in range(1, count + 1):
+            task_id = f"{worker}.{j}"
+            outcome = tracker.complete(task_id, notes=f"written by worker {worker} update {j}")
+            assert outcome.changed
+            done.append(task_id)
     return done
 
 
@@ -49,7 +50,11 @@ def append_token(status: PlanStatus, task_id: str, token: str) -> PlanStatus:
 
 def hammer_shared(target: str, worker: int, rounds: int, barrier: Barrier) -> dict[str, int]:
     """All workers on the same few tasks: appends, idempotent and conflicting transitions."""
-    store = open_target(target)
+    with open_target(target) as store:
+        return _hammer(store, worker, rounds, barrier)
+
+
+def _hammer(store: StatusStore, worker: int, rounds: int, barrier: Barrier) -> dict[str, int]:
     tracker = Tracker(store)
     barrier.wait()
     for j in range(rounds):

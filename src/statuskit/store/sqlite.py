@@ -33,7 +33,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -239,9 +239,7 @@ class SqliteStore(SqlStore):
             return
         if version is None and not create:
             raise StatusMissing(self.location)  # an empty file, or another program's database
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        with self._transaction(conn):
+        with self._transaction(conn, before=self._use_wal):
             version = self._version(conn) or 0  # another process may have done it meanwhile
             conn.execute(_VERSION_TABLE)
             for number in range(version + 1, latest + 1):
@@ -277,11 +275,40 @@ class SqliteStore(SqlStore):
             raise
         return lock
 
+    def _use_wal(self, conn: sqlite3.Connection, deadline: float) -> None:
+        """Switch the database to WAL mode (persistent: done once, by its creator).
+
+        The switch needs every other connection gone for a moment, and SQLite answers
+        "locked" at once rather than calling the busy handler, so it is retried here until
+        the deadline (the lock file already keeps other statuskit writers out).
+        """
+        while True:
+            try:
+                mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+            except sqlite3.OperationalError as exc:
+                if _code(exc) not in (_BUSY, _LOCKED) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.002)
+                continue
+            if mode != "wal":
+                raise StoreNotSupported(
+                    self.url,
+                    f"SQLite cannot use WAL mode for this file (it says {mode!r}; a network "
+                    "or read-only filesystem?)",
+                )
+            return
+
     @contextlib.contextmanager
-    def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Cursor]:
+    def _transaction(
+        self,
+        conn: sqlite3.Connection,
+        before: Callable[[sqlite3.Connection, float], None] | None = None,
+    ) -> Iterator[sqlite3.Cursor]:
         deadline = time.monotonic() + self.lock_timeout
         lock = self._file_lock(deadline)
         try:
+            if before is not None:
+                before(conn, deadline)
             self._set_busy(conn, deadline)
             conn.execute("BEGIN IMMEDIATE")
             try:
