@@ -390,3 +390,17 @@ def test_empty_view(tmp_path: Path) -> None:
         assert view.status.tasks == ()
         assert view.status.plan_name == "Plan"
         assert view.summary.total == 3
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_unknown_task_suggestions_match_memory(tmp_path: Path, dry_run: bool) -> None:
+    """An unknown id says the same on SQLite as on the memory store, dry run or not."""
+    reference = Tracker(MemoryStore(plan(12)))
+    with pytest.raises(TaskNotFound) as expected:
+        reference.complete("1.13", dry_run=dry_run)
+    with SqliteStore(tmp_path / "x.db", "p") as store:
+        store.create(plan(12))
+        with pytest.raises(TaskNotFound) as got:
+            Tracker(store).complete("1.13", dry_run=dry_run)
+    assert str(got.value) == str(expected.value)
+    assert got.value.suggestions != ()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 import attrs
 
 from statuskit import transitions
-from statuskit.errors import CorruptStatus, PlanMismatch, StatusMissing
+from statuskit.errors import CorruptStatus, PlanMismatch, StatusMissing, TaskNotFound
 from statuskit.ids import findings_file_name
 from statuskit.model import PlanStatus, Run, Summary, Task
 from statuskit.store.base import Change, Restorable, StatusStore, TaskScoped, TaskView
@@ -180,10 +180,16 @@ class Tracker:
     ) -> tuple[TaskView, bool]:
         """Apply ``change`` to a view of a few tasks (the store loads nothing else)."""
         checked = _Step(lambda current: (change(self._check(current)), None))
-        if dry_run:
-            view = store.read_tasks(task_ids)
-            return view.after(checked(view.status)), checked.changed
-        return store.update_tasks(task_ids, checked), checked.changed
+        if not dry_run:
+            return store.update_tasks(task_ids, checked), checked.changed
+        view = store.read_tasks(task_ids)
+        try:
+            new = checked(view.status)
+        except TaskNotFound as exc:
+            if exc.suggestions or view.status.has_task(exc.task_id):
+                raise
+            raise TaskNotFound(exc.task_id, view.suggest(exc.task_id)) from None
+        return view.after(new), checked.changed
 
     def _view(self, task_id: str) -> Task:
         """The task, checked to belong to this plan: a scoped read where the store has one."""
