@@ -293,6 +293,9 @@ class TestSnapshotCache:
                     reference.update(change)
                     writer.update(partial(_edit, kind=kind, n=n, counter=[counter[0]]))
                     assert encode(reader.read()) == encode(reference.read())
+                    ids = [t.id for t in reference.read().tasks]
+                    twice = tuple(dict.fromkeys(i for n, i in enumerate(ids) if i in ids[:n]))
+                    assert reader.read_tasks([]).duplicates == twice
                 with SqliteStore(path, "p") as cold:
                     assert encode(cold.read()) == encode(reference.read())
 
@@ -404,3 +407,16 @@ def test_unknown_task_suggestions_match_memory(tmp_path: Path, dry_run: bool) ->
             Tracker(store).complete("1.13", dry_run=dry_run)
     assert str(got.value) == str(expected.value)
     assert got.value.suggestions != ()
+
+
+def test_view_reports_duplicate_ids(tmp_path: Path) -> None:
+    """A view shows the first task of an id, and names the ids that occur twice in the plan."""
+    tasks = (Task(id="1.1", notes="first"), Task(id="1.2"), Task(id="1.1", notes="second"))
+    with SqliteStore(tmp_path / "x.db", "p") as store:
+        store.create(PlanStatus(tasks=tasks))
+        view = store.read_tasks(["1.2"])
+        assert view.duplicates == ("1.1",)
+        assert store.read_tasks(["1.1"]).status.tasks == (tasks[0],)
+        after = store.update_tasks(["1.2"], lambda s: transitions.start(s, "1.2", now=T0))
+        assert after.duplicates == ("1.1",)
+        assert store.read().tasks[2].notes == "second"  # the other 1.1 is untouched

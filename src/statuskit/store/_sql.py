@@ -8,7 +8,8 @@ stored and how it is read and written lives here and in :mod:`statuskit.store._s
 The tables (``statuskit_`` prefix, so they can share a database with an application)::
 
     statuskit_schema   (version, applied_at)              one row per applied migration
-    statuskit_plans    (plan_key, incarnation, seq, task_count, run_count, doc, updated_at)
+    statuskit_plans    (plan_key, incarnation, seq, task_count, run_count, duplicates, doc,
+                        updated_at)
     statuskit_tasks    (plan_key, position, id, status, seq, doc)    key (plan_key, position)
     statuskit_runs     (plan_key, position, run_id, seq, doc)        key (plan_key, position)
     statuskit_findings (plan_key, task_id, text, written_at)         key (plan_key, task_id)
@@ -42,6 +43,7 @@ transaction, from the same old/new pair the diff uses.
 from __future__ import annotations
 
 import abc
+import json
 import os
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -64,11 +66,13 @@ from statuskit.errors import (
 from statuskit.ids import check_task_id, closest_ids, findings_file_name
 from statuskit.model import SCHEMA_VERSION, PlanStatus, Run, Task
 from statuskit.store._sqlrows import (
+    PlanRow,
     Snapshot,
     Writes,
     counts,
     decode_rows,
     diff,
+    duplicate_ids,
     now_text,
     patch,
     plan_text,
@@ -183,19 +187,19 @@ class SqlStore(ClosingMixin, abc.ABC):
 
     # ------------------------------------------------------------------ reading
 
-    def _plan_row(self, cur: Cursor) -> tuple[str, int, int, int, str]:
+    def _plan_row(self, cur: Cursor) -> PlanRow:
         cur.execute(
             self._sql(
-                f"SELECT incarnation, seq, task_count, run_count, doc FROM {self.PLANS} "
-                "WHERE plan_key = ?"
+                "SELECT incarnation, seq, task_count, run_count, duplicates, doc "
+                f"FROM {self.PLANS} WHERE plan_key = ?"
             ),
             (self._key(),),
         )
         row = cur.fetchone()
         if row is None:
             raise StatusMissing(self.location)
-        incarnation, seq, task_count, run_count, doc = row
-        return str(incarnation), int(seq), int(task_count), int(run_count), doc
+        incarnation, seq, task_count, run_count, duplicates, doc = row
+        return PlanRow(str(incarnation), int(seq), int(task_count), int(run_count), duplicates, doc)
 
     def _rows(self, cur: Cursor, table: str, since: int | None) -> list[tuple[int, str]]:
         query = f"SELECT position, doc FROM {table} WHERE plan_key = ?"
@@ -208,7 +212,7 @@ class SqlStore(ClosingMixin, abc.ABC):
 
     def _load(self, cur: Cursor) -> Snapshot:
         """The plan's snapshot, fetching only the rows changed since the cached one."""
-        incarnation, seq, task_count, run_count, doc = self._plan_row(cur)
+        incarnation, seq, task_count, run_count, _, doc = self._plan_row(cur)
         cached = self._cache
         if cached is not None and cached.incarnation == incarnation and cached.seq == seq:
             return cached
@@ -269,10 +273,18 @@ class SqlStore(ClosingMixin, abc.ABC):
         key = self._key()
         cur.execute(
             self._sql(
-                f"UPDATE {self.PLANS} SET seq = ?, task_count = ?, run_count = ?, doc = ?, "
-                "updated_at = ? WHERE plan_key = ?"
+                f"UPDATE {self.PLANS} SET seq = ?, task_count = ?, run_count = ?, "
+                "duplicates = ?, doc = ?, updated_at = ? WHERE plan_key = ?"
             ),
-            (seq, writes.task_count, writes.run_count, writes.plan_text, now_text(), key),
+            (
+                seq,
+                writes.task_count,
+                writes.run_count,
+                writes.duplicates,
+                writes.plan_text,
+                now_text(),
+                key,
+            ),
         )
         if writes.tasks:
             cur.executemany(
@@ -327,9 +339,17 @@ class SqlStore(ClosingMixin, abc.ABC):
         cur.execute(
             self._sql(
                 f"INSERT INTO {self.PLANS} (plan_key, incarnation, seq, task_count, run_count, "
-                "doc, updated_at) VALUES (?, ?, 1, ?, ?, ?, ?)"
+                "duplicates, doc, updated_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?)"
             ),
-            (key, incarnation, len(initial.tasks), len(initial.runs), document, now_text()),
+            (
+                key,
+                incarnation,
+                len(initial.tasks),
+                len(initial.runs),
+                duplicate_ids(initial.tasks),
+                document,
+                now_text(),
+            ),
         )
         cur.executemany(
             self._sql(
@@ -364,13 +384,11 @@ class SqlStore(ClosingMixin, abc.ABC):
 
     # ------------------------------------------------------------------ a few tasks
 
-    def _view(
-        self, cur: Cursor, task_ids: Sequence[str]
-    ) -> tuple[TaskView, list[int], tuple[str, int, int, int, str]]:
+    def _view(self, cur: Cursor, task_ids: Sequence[str]) -> tuple[TaskView, list[int], PlanRow]:
         """The view of ``task_ids``, the plan positions of its tasks, and the plan row."""
         key = self._key()
         plan_row = self._plan_row(cur)
-        doc = plan_row[4]
+        doc = plan_row.doc
         wanted = list(dict.fromkeys(task_ids))
         found: list[tuple[int, str, str]] = []
         if wanted:
@@ -399,7 +417,14 @@ class SqlStore(ClosingMixin, abc.ABC):
             (key,),
         )
         summary = counts(cur.fetchall())
-        return TaskView(status, summary, self._suggest), [p for p, _ in rows], plan_row
+        # A whole-plan fact a view cannot show: an id naming two tasks makes an operation by
+        # id ambiguous. Kept in the plan row, so it costs no scan of the plan.
+        try:
+            duplicates = tuple(str(i) for i in json.loads(plan_row.duplicates))
+        except (ValueError, TypeError):
+            raise self._corrupt("the plan row's list of duplicate ids is not JSON") from None
+        view = TaskView(status, summary, self._suggest, duplicates)
+        return view, [p for p, _ in rows], plan_row
 
     def _suggest(self, task_id: str) -> tuple[str, ...]:
         with self._reading() as cur:
@@ -420,7 +445,7 @@ class SqlStore(ClosingMixin, abc.ABC):
     def update_tasks(self, task_ids: Sequence[str], change: Change) -> TaskView:
         """Apply ``change`` to a view of a few tasks; write what changed (see TaskScoped)."""
         with self._writing() as cur:
-            view, positions, (_, seq, task_count, run_count, doc) = self._view(cur, task_ids)
+            view, positions, row = self._view(cur, task_ids)
             try:
                 new = change(view.status)
             except TaskNotFound as exc:
@@ -443,8 +468,9 @@ class SqlStore(ClosingMixin, abc.ABC):
                 if task is not before
             ]
             document = plan_text(new)
-            if tasks or document != doc:
-                self._commit(cur, seq + 1, Writes(tasks, [], task_count, run_count, document))
+            if tasks or document != row.doc:
+                writes = Writes(tasks, [], row.task_count, row.run_count, row.duplicates, document)
+                self._commit(cur, row.seq + 1, writes)
             return view.after(new)
 
     # ------------------------------------------------------------------ findings

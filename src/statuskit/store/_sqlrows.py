@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -25,11 +25,13 @@ from statuskit.model import PlanStatus, Run, Summary, Task, TaskState
 
 __all__ = [
     "Corrupt",
+    "PlanRow",
     "Snapshot",
     "Writes",
     "counts",
     "decode_rows",
     "diff",
+    "duplicate_ids",
     "now_text",
     "patch",
     "plan_text",
@@ -88,6 +90,34 @@ class Snapshot:
     run_texts: tuple[str, ...]
 
 
+class PlanRow(NamedTuple):
+    """The plan row: what a read or a write needs to know before touching task rows."""
+
+    incarnation: str
+    seq: int
+    task_count: int
+    run_count: int
+    duplicates: str
+    """The ids that name more than one task, as a JSON list (see :func:`duplicate_ids`)."""
+    doc: str
+
+
+def duplicate_ids(tasks: Iterable[Task]) -> str:
+    """Ids naming more than one task, in plan order, as the plan row's JSON list.
+
+    Kept in the plan row so that an operation on one task can know it without reading them
+    all; exact, because every write that can change ids writes it from the whole snapshot
+    (a change of a view may not change ids).
+    """
+    seen: set[str] = set()
+    twice: dict[str, None] = {}
+    for task in tasks:
+        if task.id in seen:
+            twice[task.id] = None
+        seen.add(task.id)
+    return _encoder.encode(list(twice))
+
+
 @attrs.frozen
 class Writes:
     """The rows one change alters (positions are plan positions)."""
@@ -96,6 +126,7 @@ class Writes:
     runs: list[tuple[int, str, str]]  # position, run id, doc
     task_count: int
     run_count: int
+    duplicates: str
     plan_text: str
     task_cut: int | None = None  # delete task rows from this position on
     run_cut: int | None = None
@@ -135,6 +166,7 @@ def diff(old: Snapshot, new: PlanStatus) -> tuple[Writes, tuple[str, ...], tuple
         runs=[(p, r.run_id, doc) for p, r, doc in runs],
         task_count=len(new.tasks),
         run_count=len(new.runs),
+        duplicates=duplicate_ids(new.tasks),
         plan_text=plan_text(new),
         task_cut=len(new.tasks) if len(new.tasks) < len(old.status.tasks) else None,
         run_cut=len(new.runs) if len(new.runs) < len(old.status.runs) else None,

@@ -266,6 +266,8 @@ class TaskView:
         default=_no_suggestions, eq=False, repr=False
     )
     """The plan's ids closest to an unknown one, for :class:`~statuskit.TaskNotFound`."""
+    duplicates: tuple[str, ...] = ()
+    """Ids that name more than one task anywhere in the plan (a view shows only the first)."""
 
     def task(self, task_id: str) -> Task:
         """The task with this id.
@@ -298,7 +300,7 @@ class TaskView:
             failed=counts[TaskState.FAILED],
             skipped=counts[TaskState.SKIPPED],
         )
-        return TaskView(new, summary, self.suggest)
+        return TaskView(new, summary, self.suggest, self.duplicates)
 
 
 @runtime_checkable

@@ -58,7 +58,7 @@ SCHEMA: tuple[tuple[str, ...], ...] = (
     (
         "CREATE TABLE statuskit_plans (plan_key TEXT PRIMARY KEY, incarnation TEXT NOT NULL, "
         "seq INTEGER NOT NULL, task_count INTEGER NOT NULL, run_count INTEGER NOT NULL, "
-        "doc TEXT NOT NULL, updated_at TEXT NOT NULL)",
+        "duplicates TEXT NOT NULL, doc TEXT NOT NULL, updated_at TEXT NOT NULL)",
         "CREATE TABLE statuskit_tasks (plan_key TEXT NOT NULL, position INTEGER NOT NULL, "
         "id TEXT NOT NULL, status TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL, "
         "PRIMARY KEY (plan_key, position))",
