@@ -27,6 +27,7 @@ def groups() -> dict[str, Callable[[bool], dict[str, str]]]:
         bench_leases,
         bench_live,
         bench_planfile,
+        bench_sqlite_live,
         bench_startup,
         bench_store,
         bench_stream,
@@ -35,12 +36,13 @@ def groups() -> dict[str, Callable[[bool], dict[str, str]]]:
     return {
         "codec": lambda quick: {"codec": bench_codec.run(quick)},
         "store": bench_store.run,
-        "cli": lambda quick: {"cli": bench_cli.run(quick)},
+        "cli": lambda quick: {"cli": bench_cli.run(quick), "cli-stores": bench_cli.stores(quick)},
         "planfile": lambda quick: {"planfile": bench_planfile.run(quick)},
         "stream": bench_stream.run,
         "live": lambda quick: {"live": bench_live.run(quick)},
         "leases": bench_leases.run,
         "startup": bench_startup.run,
+        "sqlite-live": lambda quick: {"sqlite-live": bench_sqlite_live.run(quick)},
     }
 
 

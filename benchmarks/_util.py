@@ -16,9 +16,10 @@ UTC = timezone.utc
 
 def environment() -> str:
     """One line describing where the figures were measured."""
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
     return (
         f"Python {platform.python_version()} ({platform.python_implementation()}), "
-        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores, "
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores{load}, "
         f"measured {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}"
     )
 

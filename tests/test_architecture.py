@@ -8,7 +8,7 @@ Layers, lowest first (a module may import its own layer or lower ones, never hig
         plansync
     codec, _decode
     store
-    tracker
+    tracker, _tracker_base
     cli, mcp, orchestrator        (the edges)
 
 ``stream`` imports nothing else of statuskit. The orchestrator uses only the public names
@@ -41,7 +41,7 @@ LAYERS: list[set[str]] = [
     },
     {"codec", "_decode"},
     {"store"},
-    {"tracker"},
+    {"tracker", "_tracker_base"},
     {"cli", "mcp", "orchestrator", "__main__"},
 ]
 RANK = {name: index for index, layer in enumerate(LAYERS) for name in layer}

@@ -528,6 +528,7 @@ MUTATIONS: list[list[str]] = [
     ["sync-check", "--apply"],
     ["detect-stuck", "--mark-failed"],
     ["run", "--dry-run"],
+    ["migrate", "--to", "sqlite:copy.db"],
 ]
 
 

@@ -1,4 +1,7 @@
-"""Zero lost updates: 16 spawned processes and 16 threads, every task's final state checked."""
+"""Zero lost updates: 16 spawned processes and 16 threads, every task's final state checked.
+
+Each scenario runs on the JSON file and on SQLite (a plan key in a database file).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from statuskit import JsonFileStore, PlanStatus, Task, TaskState
+from statuskit import PlanStatus, Task, TaskState
 
 from . import workers
+from .workers import open_target
 
 WORKERS = 16
 UPDATES = 25
@@ -37,8 +41,9 @@ def shared_plan() -> PlanStatus:
     )
 
 
-def check_own_tasks(path: Path, results: list[list[str]]) -> None:
-    status = JsonFileStore(path).read()
+def check_own_tasks(target: str, results: list[list[str]]) -> None:
+    with open_target(target) as store:
+        status = store.read()
     assert len(status.tasks) == WORKERS * UPDATES
     for task in status.tasks:
         worker, update = task.id.split(".")
@@ -50,8 +55,9 @@ def check_own_tasks(path: Path, results: list[list[str]]) -> None:
     assert status.summary.completed == WORKERS * UPDATES
 
 
-def check_shared(path: Path, results: list[dict[str, int]]) -> None:
-    status = JsonFileStore(path).read()
+def check_shared(target: str, results: list[dict[str, int]]) -> None:
+    with open_target(target) as store:
+        status = store.read()
     for i in range(1, 5):
         tokens = (status.task(f"s.{i}").notes or "").split("|")[1:]
         expected = {f"{w}-{j}" for w in range(WORKERS) for j in range(ROUNDS) if j % 4 + 1 == i}
@@ -69,6 +75,19 @@ def check_shared(path: Path, results: list[dict[str, int]]) -> None:
 
 
 SPAWN = multiprocessing.get_context("spawn")
+
+
+@pytest.fixture(params=["jsonfile", "sqlite"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the scenario's status lives, as a worker target (see ``workers.open_target``)."""
+    if request.param == "jsonfile":
+        return str(tmp_path / "status.json")
+    return f"sqlite:{tmp_path / 'statuskit.db'}#plan"
+
+
+def create(target: str, status: PlanStatus) -> None:
+    with open_target(target) as store:
+        store.create(status)
 
 
 def run_processes(target: object, args: list[tuple[object, ...]]) -> list[object]:
@@ -97,26 +116,49 @@ def run_processes(target: object, args: list[tuple[object, ...]]) -> list[object
 class TestProcesses:
     """Real processes (spawn), started together on a barrier."""
 
-    def test_own_tasks(self, tmp_path: Path) -> None:
+    def test_own_tasks(self, target: str) -> None:
         """16 processes x 25 updates to their own tasks: all 400 present with their notes."""
-        path = tmp_path / "status.json"
-        JsonFileStore(path).create(own_tasks_plan())
+        create(target, own_tasks_plan())
         barrier = SPAWN.Barrier(WORKERS)
         results = run_processes(
             workers.complete_own_tasks,
-            [(str(path), w, UPDATES, barrier) for w in range(1, WORKERS + 1)],
+            [(target, w, UPDATES, barrier) for w in range(1, WORKERS + 1)],
         )
-        check_own_tasks(path, results)  # type: ignore[arg-type]
+        check_own_tasks(target, results)  # type: ignore[arg-type]
 
-    def test_shared_tasks(self, tmp_path: Path) -> None:
+    def test_shared_tasks(self, target: str) -> None:
         """16 processes on the same tasks: no append lost, one winner per conflicting move."""
-        path = tmp_path / "status.json"
-        JsonFileStore(path).create(shared_plan())
+        create(target, shared_plan())
         barrier = SPAWN.Barrier(WORKERS)
         results = run_processes(
-            workers.hammer_shared, [(str(path), w, ROUNDS, barrier) for w in range(WORKERS)]
+            workers.hammer_shared, [(target, w, ROUNDS, barrier) for w in range(WORKERS)]
         )
-        check_shared(path, results)  # type: ignore[arg-type]
+        check_shared(target, results)  # type: ignore[arg-type]
+
+    def test_two_plans_one_database(self, tmp_path: Path) -> None:
+        """8 processes on each of two plans of one database: each plan gets exactly its own."""
+        database = tmp_path / "statuskit.db"
+        first, second = f"sqlite:{database}#first", f"sqlite:{database}#second"
+        half = WORKERS // 2
+        for key in (first, second):
+            create(key, own_tasks_plan())
+        barrier = SPAWN.Barrier(WORKERS)
+        args: list[tuple[object, ...]] = [
+            (first if w <= half else second, w, UPDATES, barrier) for w in range(1, WORKERS + 1)
+        ]
+        results = run_processes(workers.complete_own_tasks, args)
+        for key, owners in ((first, range(1, half + 1)), (second, range(half + 1, WORKERS + 1))):
+            with open_target(key) as store:
+                status = store.read()
+            for task in status.tasks:
+                worker, update = task.id.split(".")
+                if int(worker) in owners:
+                    assert task.status is TaskState.COMPLETED, (key, task.id)
+                    assert task.notes == f"written by worker {worker} update {update}"
+                else:  # the other plan's writers never touched this one
+                    assert task.status is TaskState.PENDING, (key, task.id)
+                    assert task.notes is None
+        assert sum(len(r) for r in results if isinstance(r, list)) == WORKERS * UPDATES
 
 
 class _ThreadBarrier:
@@ -151,26 +193,24 @@ def run_threads(target: object, args: list[tuple[object, ...]]) -> list[object]:
 class TestThreads:
     """The same scenarios with 16 threads of one process."""
 
-    def test_own_tasks(self, tmp_path: Path) -> None:
+    def test_own_tasks(self, target: str) -> None:
         """16 threads x 25 updates: all present."""
-        path = tmp_path / "status.json"
-        JsonFileStore(path).create(own_tasks_plan())
+        create(target, own_tasks_plan())
         barrier = _ThreadBarrier(WORKERS)
         results = run_threads(
             workers.complete_own_tasks,
-            [(str(path), w, UPDATES, barrier) for w in range(1, WORKERS + 1)],
+            [(target, w, UPDATES, barrier) for w in range(1, WORKERS + 1)],
         )
-        check_own_tasks(path, results)  # type: ignore[arg-type]
+        check_own_tasks(target, results)  # type: ignore[arg-type]
 
-    def test_shared_tasks(self, tmp_path: Path) -> None:
+    def test_shared_tasks(self, target: str) -> None:
         """16 threads on the same tasks."""
-        path = tmp_path / "status.json"
-        JsonFileStore(path).create(shared_plan())
+        create(target, shared_plan())
         barrier = _ThreadBarrier(WORKERS)
         results = run_threads(
-            workers.hammer_shared, [(str(path), w, ROUNDS, barrier) for w in range(WORKERS)]
+            workers.hammer_shared, [(target, w, ROUNDS, barrier) for w in range(WORKERS)]
         )
-        check_shared(path, results)  # type: ignore[arg-type]
+        check_shared(target, results)  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)

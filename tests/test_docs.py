@@ -264,7 +264,26 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
         ["demo", "--no-tui", "--scenario", "ok", "--dir", "demo"],
         "",
     ),
+    (
+        "migrate",
+        "Copy the plan's status and findings to another store: here into a SQLite database, "
+        "under the plan's key (`--to-key` to choose one). A target that already holds the "
+        "plan is refused (exit 9) unless `--force`. Back again, into another folder: "
+        "`statuskit --store sqlite:plans.db --plan plan.md migrate --to other-outputs/`.",
+        ["--plan", "plan.md", "migrate", "--to", "sqlite:plans.db"],
+        "",
+    ),
+    (
+        "plans",
+        "The plans a store holds, with their progress (without `--store`: the plan folders "
+        "of the JSON layout).",
+        ["--store", "sqlite:plans.db", "plans"],
+        "",
+    ),
 ]
+
+#: Where the examples seem to run: the scratch folder's path is shown as this one.
+DOC_FOLDER = "/home/me/project"
 
 VOLATILE = [
     (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\.\d{3}Z"), "<time>"),
@@ -282,6 +301,7 @@ VOLATILE = [
 
 def normalize(text: str, folder: Path | None = None) -> str:
     if folder is not None:
+        text = text.replace(f"sqlite://{folder}", f"sqlite://{DOC_FOLDER}")
         text = text.replace(str(folder) + os.sep, "").replace(str(folder), ".")
     for pattern, placeholder in VOLATILE:
         text = pattern.sub(placeholder, text)
@@ -300,7 +320,7 @@ def render_examples(folder: Path) -> str:
             prefix = "cat session.jsonl | "
         elif stdin:
             prefix = f'printf "{stdin!s}" | '.replace("\n", "\\n")
-        body = result.stdout.rstrip("\n")
+        body = result.stdout.rstrip("\n").replace(f"sqlite://{folder}", f"sqlite://{DOC_FOLDER}")
         if body.startswith("{") and "\n" not in body:
             body = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
         exit_line = f"\n[exit {result.code}]" if result.code else ""

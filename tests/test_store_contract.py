@@ -1,12 +1,12 @@
 """One contract, every backend: what any StatusStore must do.
 
-Add a backend by adding a factory to ``BACKENDS``.
+The backends come from ``tests/backends.py``: add one there and this suite runs on it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,8 +17,6 @@ from statuskit import (
     FindingsNotFound,
     InvalidTaskId,
     InvalidTransition,
-    JsonFileStore,
-    MemoryStore,
     Op,
     PlanStatus,
     SchemaTooNew,
@@ -29,16 +27,14 @@ from statuskit import (
     TaskNotFound,
     TaskState,
     Tracker,
+    decode,
+    encode,
 )
+
+from .backends import BACKENDS, Backend
 
 UTC = timezone.utc
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
-
-Factory = Callable[[Path], StatusStore]
-BACKENDS: dict[str, Factory] = {
-    "memory": lambda folder: MemoryStore(),
-    "jsonfile": lambda folder: JsonFileStore(folder / "status.json", lock_timeout=5),
-}
 
 
 def sample() -> PlanStatus:
@@ -54,10 +50,16 @@ def sample() -> PlanStatus:
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> StatusStore:
-    """An empty store of each backend."""
-    factory: Factory = BACKENDS[request.param]
-    return factory(tmp_path)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Each backend of the shared list."""
+    return BACKENDS[request.param]
+
+
+@pytest.fixture
+def store(backend: Backend, tmp_path: Path) -> Iterator[StatusStore]:
+    """An empty store of each backend (closed after the test)."""
+    with backend.open(tmp_path) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -113,18 +115,10 @@ class TestUpdate:
             store.update(boom)
         assert store.read() == before
 
-    def test_too_new_schema_is_read_only(self, store: StatusStore) -> None:
+    def test_too_new_schema_is_read_only(self, store: StatusStore, backend: Backend) -> None:
         """A status from a newer statuskit is readable but refuses updates."""
         store.create(sample())
-        if isinstance(store, JsonFileStore):
-            import json
-
-            raw = json.loads(Path(store.path).read_text())
-            raw["schemaVersion"] = 99
-            Path(store.path).write_text(json.dumps(raw))
-        else:
-            assert isinstance(store, MemoryStore)
-            store._status = attrs.evolve(store.read(), schema_version=99)
+        backend.make_too_new(store)
         assert store.read().schema_version == 99
         with pytest.raises(SchemaTooNew):
             Tracker(store).start("1.1")
@@ -251,3 +245,44 @@ class TestTrackerOperations:
             thread.join(timeout=60)
         tags = (store.read().plan_name or "").split(",")[1:]
         assert sorted(tags) == sorted(f"{n}.{j}" for n in range(8) for j in range(10))
+
+
+class TestLossless:
+    """Keys statuskit does not know survive a store, at every level, through updates."""
+
+    def test_unknown_keys_everywhere(self, store: StatusStore) -> None:
+        """Top level, tasks, constraints, runs and the summary object keep their extra keys."""
+        document = {
+            "planPath": "plan.md",
+            "myTool": {"nested": [1, 2.5, None, "é"]},
+            "summary": {"totalTasks": 2, "myRatio": 0.5},
+            "tasks": [
+                {
+                    "id": "1.1",
+                    "phase": "P",
+                    "status": "pending",
+                    "x-owner": {"team": "a"},
+                    "executionConstraints": {"sequential": True, "lane": 3},
+                },
+                {"id": "1.2", "phase": "P", "status": "failed", "error": "e", "title": "legacy"},
+            ],
+            "runs": [{"runId": "r1", "host": "ci-7"}],
+        }
+        store.create(decode(document))
+        Tracker(store, clock=lambda: T0).start("1.1")
+        Tracker(store, clock=lambda: T0).start_run("r2")
+        out = encode(store.read())
+        assert out["myTool"] == {"nested": [1, 2.5, None, "é"]}
+        assert out["summary"]["myRatio"] == 0.5
+        assert out["summary"]["totalTasks"] == 2
+        assert out["tasks"][0]["x-owner"] == {"team": "a"}
+        assert out["tasks"][0]["executionConstraints"] == {"sequential": True, "lane": 3}
+        assert out["tasks"][0]["status"] == "in_progress"
+        assert out["tasks"][1]["description"] == "legacy"
+        assert out["runs"][0] == {
+            "runId": "r1",
+            "tasksCompleted": 0,
+            "tasksFailed": 0,
+            "host": "ci-7",
+        }
+        assert [run["runId"] for run in out["runs"]] == ["r1", "r2"]

@@ -1,4 +1,7 @@
-"""JsonFileStore behaves exactly like MemoryStore, under any sequence of operations."""
+"""Every backend behaves exactly like MemoryStore, under any sequence of operations.
+
+One state machine per backend of ``tests/backends.py`` (the memory store is the reference).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from statuskit import (
     FindingsNotFound,
-    JsonFileStore,
     MemoryStore,
     PlanStatus,
     StatusKitError,
@@ -23,6 +25,8 @@ from statuskit import (
     Tracker,
     encode,
 )
+
+from .backends import BACKENDS, Backend
 
 UTC = timezone.utc
 IDS = ["1.1", "1.2", "1.3", "2.1", "2.2", "9.9"]  # 9.9 does not exist
@@ -41,14 +45,17 @@ class Clock:
 class StoresAgree(RuleBasedStateMachine):
     """Apply each operation to both stores; results, errors and contents must agree."""
 
+    backend: Backend
+
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="statuskit-stateful-"))
         self.clock = Clock()
         self.memory = Tracker(MemoryStore(), clock=self.clock)
-        self.file = Tracker(JsonFileStore(self.folder / "status.json"), clock=self.clock)
+        self.file = Tracker(self.backend.open(self.folder), clock=self.clock)
 
     def teardown(self) -> None:
+        self.file.store.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     @initialize()
@@ -141,5 +148,16 @@ class StoresAgree(RuleBasedStateMachine):
         assert sum(getattr(summary, s.value) for s in TaskState) == 5
 
 
-StoresAgree.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
-TestStoresAgree = StoresAgree.TestCase
+def _machine(backend: Backend) -> type[StoresAgree]:
+    class Machine(StoresAgree):
+        pass
+
+    Machine.backend = backend
+    Machine.__name__ = Machine.__qualname__ = f"Agree_{backend.name}"
+    Machine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+    return Machine
+
+
+for _name in sorted(BACKENDS):
+    if _name != "memory":
+        globals()[f"TestStoresAgree_{_name}"] = _machine(BACKENDS[_name]).TestCase

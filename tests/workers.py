@@ -1,6 +1,7 @@
 """Worker functions run in child processes (importable, for the ``spawn`` start method).
 
-Each returns plain data so that the parent can assert on exactly what happened.
+Each returns plain data so that the parent can assert on exactly what happened. A worker's
+``target`` is a status file path, or ``URL#plan-key`` for a database store (:func:`open_target`).
 """
 
 from __future__ import annotations
@@ -14,20 +15,27 @@ from typing import Any
 
 import attrs
 
-from statuskit import InvalidTransition, JsonFileStore, PlanStatus, Tracker
+from statuskit import InvalidTransition, PlanStatus, StatusStore, Tracker, open_store
 from statuskit.store._lock import WriterLock
 
 
-def complete_own_tasks(path: str, worker: int, count: int, barrier: Barrier) -> list[str]:
+def open_target(target: str, lock_timeout: float = 60) -> StatusStore:
+    """``path`` → the JSON file store; ``sqlite:/x.db#key`` → plan ``key`` in that database."""
+    url, _, key = target.partition("#")
+    return open_store(url, plan=key or None, lock_timeout=lock_timeout)
+
+
+def complete_own_tasks(target: str, worker: int, count: int, barrier: Barrier) -> list[str]:
     """Complete tasks ``w<worker>.<j>`` one update each, with a note naming the writer."""
-    tracker = Tracker(JsonFileStore(path, lock_timeout=60))
-    barrier.wait()
-    done = []
-    for j in range(1, count + 1):
-        task_id = f"{worker}.{j}"
-        outcome = tracker.complete(task_id, notes=f"written by worker {worker} update {j}")
-        assert outcome.changed
-        done.append(task_id)
+    with open_target(target) as store:
+        tracker = Tracker(store)
+        barrier.wait()
+        done = []
+        for j in range(1, count + 1):
+            task_id = f"{worker}.{j}"
+            outcome = tracker.complete(task_id, notes=f"written by worker {worker} update {j}")
+            assert outcome.changed
+            done.append(task_id)
     return done
 
 
@@ -40,9 +48,13 @@ def append_token(status: PlanStatus, task_id: str, token: str) -> PlanStatus:
     return attrs.evolve(status, tasks=tasks)
 
 
-def hammer_shared(path: str, worker: int, rounds: int, barrier: Barrier) -> dict[str, int]:
+def hammer_shared(target: str, worker: int, rounds: int, barrier: Barrier) -> dict[str, int]:
     """All workers on the same few tasks: appends, idempotent and conflicting transitions."""
-    store = JsonFileStore(path, lock_timeout=60)
+    with open_target(target) as store:
+        return _hammer(store, worker, rounds, barrier)
+
+
+def _hammer(store: StatusStore, worker: int, rounds: int, barrier: Barrier) -> dict[str, int]:
     tracker = Tracker(store)
     barrier.wait()
     for j in range(rounds):
@@ -70,13 +82,13 @@ def hold_lock(lock_path: str, ready: Event) -> None:
             time.sleep(1)
 
 
-def crash_writer(path: str, acks: str, start: int, ready: Event) -> None:
+def crash_writer(target: str, acks: str, start: int, ready: Event) -> None:
     """Append token ``#k`` to task ``1.(k mod N + 1)`` for k = start, start+1, ... until killed.
 
     After each update returns, k is appended to ACKS (one line, flushed and fsynced): every
     acknowledged token must be in the file whatever moment the kill comes.
     """
-    store = JsonFileStore(path, lock_timeout=30)
+    store = open_target(target, lock_timeout=30)
     total = len(store.read().tasks)
     with open(acks, "a", encoding="utf-8") as log:
         ready.set()

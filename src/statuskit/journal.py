@@ -39,6 +39,7 @@ __all__ = [
     "encode_line",
     "read_lines",
     "select",
+    "writes",
 ]
 
 
@@ -481,3 +482,11 @@ def select(
 ) -> list[JournalEvent]:
     """The events after revision ``since`` (about ``task`` when given), in order."""
     return [event for event in events if event.rev > since and (task is None or event.task == task)]
+
+
+def writes(events: Iterable[JournalEvent]) -> list[tuple[JournalEvent, ...]]:
+    """Events grouped by the write (revision) that produced them, in order: one line each."""
+    grouped: dict[int, list[JournalEvent]] = {}
+    for event in events:
+        grouped.setdefault(event.rev, []).append(event)
+    return [tuple(group) for _, group in sorted(grouped.items())]

@@ -9,17 +9,28 @@ and the orchestrator all go through it: this is the one place the operations liv
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Generic, TypeVar
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
-from statuskit.errors import CorruptStatus, DuplicateTaskIds, PlanMismatch, StatusMissing
-from statuskit.ids import duplicate_ids, findings_file_name
+from statuskit._tracker_base import (
+    Outcome,
+    TrackerBase,
+    _acting,
+    utc_now,
+)
+from statuskit.errors import (
+    CorruptStatus,
+    StatusMissing,
+)
+from statuskit.ids import findings_file_name
 from statuskit.model import DEFAULT_LEASE, Holder, Intent, PlanStatus, Run, Summary, Task
-from statuskit.store.base import Change, Restorable, StatusStore, StoreClock
+from statuskit.store.base import (
+    Restorable,
+    TaskScoped,
+)
 from statuskit.transitions import Op, apply_batch, check_token, find_run
 from statuskit.transitions import complete as complete_task
 from statuskit.transitions import complete_run as close_run
@@ -42,65 +53,7 @@ __all__ = ["Outcome", "Tracker", "utc_now"]
 R = TypeVar("R")
 
 
-def utc_now() -> datetime:
-    """The current UTC time, truncated to the millisecond precision of the file format."""
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-@attrs.frozen
-class Outcome:
-    """The result of a task operation."""
-
-    task: Task
-    """The task after the operation."""
-    changed: bool
-    """False for an idempotent repeat (the task was already in that state)."""
-    status: PlanStatus
-    """The whole status after the operation."""
-
-
-class _Step(Generic[R]):
-    """A change that also yields a value (which tasks a claim took, which run it closed).
-
-    ``update`` may call its change more than once (a backend that retries a transaction);
-    the value kept is the one of the call whose result was stored: the last.
-    """
-
-    def __init__(self, step: Callable[[PlanStatus], tuple[PlanStatus, R]]) -> None:
-        self.step = step
-        self.value: R
-        self.changed = False
-
-    def __call__(self, current: PlanStatus) -> PlanStatus:
-        new, self.value = self.step(current)
-        self.changed = new is not current
-        return new
-
-
-def _acting(status: PlanStatus, owner: str | None) -> PlanStatus:
-    """``status`` annotated with who acted, for the journal's actor."""
-    return (
-        status if owner is None else status.annotated(Intent(kind="by", details={"owner": owner}))
-    )
-
-
-def same_plan(recorded: str | None, given: str) -> bool:
-    """Whether a status recording plan file ``recorded`` may be used for plan file ``given``.
-
-    Equal paths, or two names of one file, match. A status that records no plan, or a plan
-    file that no longer exists where it was (moved, or recorded from another folder), is not
-    refused: only two different files that both exist are a proven mismatch.
-    """
-    if not recorded or os.path.normpath(recorded) == os.path.normpath(given):
-        return True
-    try:
-        return os.path.samefile(recorded, given)
-    except OSError:
-        return not (os.path.exists(recorded) and os.path.exists(given))
-
-
-class Tracker:
+class Tracker(TrackerBase):
     """Task operations over a store, with an injectable clock.
 
     Args:
@@ -124,80 +77,6 @@ class Tracker:
         50.0
 
     """
-
-    def __init__(
-        self,
-        store: StatusStore,
-        *,
-        clock: Callable[[], datetime] | None = None,
-        plan_path: str | None = None,
-    ) -> None:
-        self.store = store
-        if clock is None:
-            clock = store.now if isinstance(store, StoreClock) else utc_now
-        self.clock: Callable[[], datetime] = clock
-        self.plan_path = plan_path
-
-    # ------------------------------------------------------------------ plumbing
-
-    def _check(self, status: PlanStatus) -> PlanStatus:
-        if self.plan_path is not None and not same_plan(status.plan_path, self.plan_path):
-            raise PlanMismatch(self.plan_path, status.plan_path or "", self.store.location)
-        return status
-
-    def _writable(self, status: PlanStatus) -> PlanStatus:
-        # A status in which one id names two tasks is ambiguous: an operation by id would
-        # silently pick one of them. Every backend gets the same refusal, inside the update.
-        duplicates = duplicate_ids(task.id for task in status.tasks)
-        if duplicates:
-            raise DuplicateTaskIds(duplicates, self.store.location)
-        return self._check(status)
-
-    def _run(
-        self,
-        step: Callable[[PlanStatus], tuple[PlanStatus, R]],
-        *,
-        dry_run: bool,
-        repairing: bool = False,
-    ) -> tuple[PlanStatus, R, bool]:
-        """Apply ``step`` through ``update`` (or to a read, for a dry run).
-
-        The status is checked first: it must belong to the tracker's plan and, unless
-        ``repairing`` (repair changes no task and reports duplicates), hold each id once.
-        """
-        check = self._check if repairing else self._writable
-        checked = _Step(lambda current: step(check(current)))
-        if dry_run:
-            current = self.store.read()
-            result = checked(current)
-        else:
-            result = self.store.update(checked)
-        return result, checked.value, checked.changed
-
-    def _change(self, change: Change, *, dry_run: bool) -> tuple[PlanStatus, bool]:
-        status, _, changed = self._run(lambda current: (change(current), None), dry_run=dry_run)
-        return status, changed
-
-    def _task_op(
-        self,
-        task_id: str,
-        change: Change,
-        *,
-        dry_run: bool,
-        token: int | None = None,
-        owner: str | None = None,
-    ) -> Outcome:
-        def step(current: PlanStatus) -> PlanStatus:
-            new = change(current)
-            if new is current:
-                return new
-            # Who acted (for the journal): the owner named, or the holder whose token was given.
-            holder = current.task(task_id).owner if token is not None else None
-            who = owner if owner is not None else holder
-            return _acting(new, who)
-
-        status, changed = self._change(step, dry_run=dry_run)
-        return Outcome(status.task(task_id), changed, status)
 
     # ------------------------------------------------------------------ reading
 
@@ -462,8 +341,7 @@ class Tracker:
         the record, under the store's lock.
         """
         # TaskNotFound, another plan, duplicate ids, StaleClaim: before anything is written.
-        task = self._writable(self.store.read()).task(task_id)
-        check_token(task, token, force=force)
+        check_token(self._view(task_id), token, force=force)
         if dry_run:
             return self.store.findings_location(task_id)
         location = self.store.write_findings(task_id, text)
@@ -484,12 +362,15 @@ class Tracker:
             new = attrs.evolve(current, tasks=tasks, last_updated_at=now, intents=intents)
             return _acting(new, task.owner if token is not None else None)
 
-        self._change(change, dry_run=False)
+        if isinstance(self.store, TaskScoped):
+            self._scoped(self.store, (task_id,), change, dry_run=False)
+        else:
+            self._change(change, dry_run=False)
         return location
 
     def read_findings(self, task_id: str) -> str:
         """A task's findings text."""
-        self.status().task(task_id)
+        self._view(task_id, writing=False)
         return self.store.read_findings(task_id)
 
     # ------------------------------------------------------------------ journal

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from statuskit.model import Summary
+
 if TYPE_CHECKING:
     from statuskit import Outcome, PlanStatus, Run, Task
 
@@ -25,12 +27,12 @@ def run_json(run: Run) -> dict[str, Any]:
     return encode_run(run)
 
 
-def summary_json(status: PlanStatus) -> dict[str, Any]:
+def summary_json(status: PlanStatus | Summary) -> dict[str, Any]:
     """Counts per state, percent, and whether the plan is complete or blocked."""
     from statuskit.codec import encode_summary
     from statuskit.summary import is_blocked, is_complete
 
-    summary = status.summary
+    summary = status if isinstance(status, Summary) else status.summary
     return {
         **encode_summary(summary),
         "percent": summary.percent,
@@ -51,6 +53,6 @@ def outcome_json(outcome: Outcome, args: argparse.Namespace, store: str) -> dict
     if not outcome.changed:
         result["message"] = f"unchanged: task {task.id} is already {task.status.value}"
     result.update(dry(args))
-    result["summary"] = summary_json(outcome.status)
+    result["summary"] = summary_json(outcome.summary)
     result["store"] = store
     return result

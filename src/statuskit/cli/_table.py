@@ -67,6 +67,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("detect-stuck", _Q, "tasks in progress for too long", mutating=True),
     Command("log", "statuskit.cli.journal", "the journal: who changed what, when"),
     Command("mcp", "statuskit.cli.mcp", "serve the plan's operations to MCP clients (stdio)"),
+    Command("plans", "statuskit.cli.stores", "the plans a store holds, with their progress"),
+    Command(
+        "migrate",
+        "statuskit.cli.stores",
+        "copy the plan's status and findings to another store",
+        mutating=True,
+    ),
     Command("stream", "statuskit.cli.stream", "print the events of an agent's output", plan=False),
     Command("run", "statuskit.cli.orchestrate", "drive an agent through the plan", mutating=True),
     Command(

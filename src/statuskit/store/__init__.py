@@ -12,6 +12,8 @@ from statuskit.store.base import (
     Restorable,
     StatusStore,
     StoreClock,
+    TaskScoped,
+    TaskView,
     Watchable,
 )
 from statuskit.store.jsonfile import JsonFileStore
@@ -32,6 +34,8 @@ __all__ = [
     "Restorable",
     "StatusStore",
     "StoreClock",
+    "TaskScoped",
+    "TaskView",
     "Watchable",
     "open_store",
 ]

@@ -8,8 +8,12 @@ is a small Protocol of its own, checked with ``isinstance`` (never probed with `
 * :class:`Watchable`: wait efficiently until the status may have changed (inotify on the
   folder, a database's change counter or notifications), for live views;
 * :class:`PlanCatalog`: list the plans one store holds (database stores hold many);
+* :class:`Importable`: take a status copied from another store as it is, with its journal
+  (``statuskit migrate``);
 * :class:`StoreClock`: the store's own clock (a database server's), which leases then use
   instead of each writer's.
+* :class:`TaskScoped`: read and change a few tasks without loading the whole plan (database
+  stores, where a task is a row: a one-task command then costs the same on 100 tasks or 10,000).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 
-from statuskit.model import PlanStatus, Summary
+from statuskit.errors import TaskNotFound
+from statuskit.model import PlanStatus, Summary, Task, TaskState, summarize
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -33,11 +38,14 @@ __all__ = [
     "Change",
     "ChangeFeed",
     "ClosingMixin",
+    "Importable",
     "PlanCatalog",
     "PlanEntry",
     "Restorable",
     "StatusStore",
     "StoreClock",
+    "TaskScoped",
+    "TaskView",
     "Watchable",
 ]
 
@@ -261,6 +269,25 @@ class PlanCatalog(Protocol):
 
 
 @runtime_checkable
+class Importable(Protocol):
+    """A store that can take a status copied from another store exactly as it was.
+
+    ``create`` makes a new status, journaled as a new revision; an import keeps the copy's
+    ``revision`` and brings the journal that led to it, so that ``statuskit log`` reads the
+    same in the new store as in the old one.
+    """
+
+    def import_status(self, status: PlanStatus, history: Sequence[JournalEvent]) -> None:
+        """Store ``status`` as it is (its revision kept), with ``history`` as its journal.
+
+        Raises:
+            StatusExists: a status is already stored.
+
+        """
+        ...
+
+
+@runtime_checkable
 class StoreClock(Protocol):
     """A store with a clock of its own, shared by every writer (e.g. PostgreSQL's ``now()``).
 
@@ -271,4 +298,108 @@ class StoreClock(Protocol):
 
     def now(self) -> datetime:
         """The store's current time, timezone-aware, with millisecond precision."""
+        ...
+
+
+def _counts(summary: Summary) -> dict[TaskState, int]:
+    return {
+        TaskState.PENDING: summary.pending,
+        TaskState.IN_PROGRESS: summary.in_progress,
+        TaskState.COMPLETED: summary.completed,
+        TaskState.FAILED: summary.failed,
+        TaskState.SKIPPED: summary.skipped,
+    }
+
+
+def _no_suggestions(task_id: str) -> tuple[str, ...]:
+    return ()
+
+
+@attrs.frozen
+class TaskView:
+    """Some tasks of a plan, its plan-level fields, and the counts over the whole plan.
+
+    What a :class:`TaskScoped` store hands to a change instead of the whole snapshot.
+    """
+
+    status: PlanStatus
+    """The plan-level fields, exact; ``tasks`` holds only the tasks asked for that exist (the
+    first task of each id, in plan order) and ``runs`` is empty."""
+    summary: Summary
+    """Counts per state over every task of the plan."""
+    suggest: Callable[[str], tuple[str, ...]] = attrs.field(
+        default=_no_suggestions, eq=False, repr=False
+    )
+    """The plan's ids closest to an unknown one, for :class:`~statuskit.TaskNotFound`."""
+    duplicates: tuple[str, ...] = ()
+    """Ids that name more than one task anywhere in the plan (a view shows only the first)."""
+
+    def task(self, task_id: str) -> Task:
+        """The task with this id.
+
+        Raises:
+            TaskNotFound: the plan has no such task (with the plan's closest ids).
+
+        """
+        for task in self.status.tasks:
+            if task.id == task_id:
+                return task
+        raise TaskNotFound(task_id, self.suggest(task_id))
+
+    def after(self, new: PlanStatus) -> TaskView:
+        """The view once a change turned ``status`` into ``new`` (the same tasks, changed).
+
+        The summary is adjusted by the tasks of the view that changed state, which is exact:
+        the other tasks of the plan are not part of the change.
+        """
+        counts = _counts(self.summary)
+        for state, count in _counts(summarize(self.status.tasks)).items():
+            counts[state] -= count
+        for state, count in _counts(summarize(new.tasks)).items():
+            counts[state] += count
+        summary = Summary(
+            total=sum(counts.values()),
+            pending=counts[TaskState.PENDING],
+            in_progress=counts[TaskState.IN_PROGRESS],
+            completed=counts[TaskState.COMPLETED],
+            failed=counts[TaskState.FAILED],
+            skipped=counts[TaskState.SKIPPED],
+        )
+        return TaskView(new, summary, self.suggest, self.duplicates)
+
+
+@runtime_checkable
+class TaskScoped(Protocol):
+    """A store that can read and change a few tasks without loading the whole plan.
+
+    The :class:`~statuskit.Tracker` uses it for operations on named tasks (start, complete,
+    fail, skip, reset, findings), so that their cost does not grow with the plan. Everything
+    that needs the whole plan (claims, ``next``, validation) still reads the whole snapshot.
+    """
+
+    def read_tasks(self, task_ids: Sequence[str]) -> TaskView:
+        """A consistent view of these tasks (ids the plan lacks are simply absent).
+
+        Raises:
+            StatusMissing: there is no status yet.
+            CorruptStatus: the stored status cannot be read.
+
+        """
+        ...
+
+    def update_tasks(self, task_ids: Sequence[str], change: Change) -> TaskView:
+        """Atomically apply ``change`` to a view of these tasks and return the view after it.
+
+        The same contract as :meth:`StatusStore.update`, on a view: ``change`` may change the
+        plan-level fields and the tasks it was given, but may not add, remove or reorder
+        tasks, nor touch runs (``ValueError``). A :class:`~statuskit.TaskNotFound` it raises
+        for an id absent from the view is re-raised with the plan's closest ids.
+
+        Raises:
+            StatusMissing: there is no status yet.
+            CorruptStatus: the stored status cannot be read (nothing is written).
+            LockTimeout: another writer held the lock for longer than the timeout.
+            SchemaTooNew: the stored status was written by a newer statuskit.
+
+        """
         ...

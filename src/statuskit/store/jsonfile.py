@@ -32,7 +32,7 @@ import contextlib
 import os
 import re
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -50,123 +50,25 @@ from statuskit.errors import (
 from statuskit.ids import findings_file_name
 from statuskit.model import PlanStatus
 from statuskit.store._journal import JournalFile, journal_path, journaled, restoring
-from statuskit.store._lock import WriterLock, describe_kind, open_regular, pid_alive
+from statuskit.store._lock import WriterLock, describe_kind
 from statuskit.store.base import Change, ChangeFeed, ClosingMixin
 
 if TYPE_CHECKING:
     from statuskit.journal import JournalEvent
     from statuskit.store.repair import RepairReport
 
+from statuskit.store._files import (
+    CLOEXEC,
+    DIRECTORY,
+    FINDINGS_TEMPS,
+    NOFOLLOW,
+    TEMP,
+    atomic_write,
+    read_regular,
+    remove_stale_temps,
+)
+
 __all__ = ["JsonFileStore"]
-
-
-def _fsync_dir(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some filesystems refuse; the rename stands
-        pass
-    finally:
-        os.close(fd)
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-# What _atomic_write names its temp files: ``.<name>.<pid>.<12 hex>.tmp``; backups rotate
-# through ``<name>.bak.<pid>.<8 hex>.tmp``.
-_TEMP = r"\.\d+\.[0-9a-f]{8,12}\.tmp"
-_FINDINGS_TEMPS = re.compile(r"\..+\.md\.(\d+)\.[0-9a-f]{12}\.tmp")
-
-
-def _atomic_write(
-    path: str,
-    data: bytes,
-    *,
-    mode: int | None,
-    fsync: bool,
-    before_replace: Callable[[], None] | None = None,
-    dir_fd: int | None = None,
-) -> None:
-    """Write ``data`` to ``path`` through a temp file, ``fsync`` and ``os.replace``.
-
-    With ``dir_fd``, ``path`` is a name inside that open folder: nothing on the way to it is
-    looked up again, so a link swapped in for the folder cannot redirect the write.
-    """
-    folder = os.path.dirname(path) or "."
-    name = f".{os.path.basename(path)}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
-    tmp = name if dir_fd is not None else os.path.join(folder, name)
-    # O_EXCL never follows a link, and the random name is never reused.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o666, dir_fd=dir_fd)
-    try:
-        try:
-            if mode is not None:
-                os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            if fsync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        if before_replace is not None:
-            before_replace()
-        os.replace(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp, dir_fd=dir_fd)
-        raise
-    if fsync:
-        if dir_fd is not None:
-            with contextlib.suppress(OSError):  # some filesystems refuse; the rename stands
-                os.fsync(dir_fd)
-        else:
-            _fsync_dir(folder)
-
-
-def _remove_stale_temps(
-    folder: str | int, pattern: re.Pattern[str], *, unless_alive: bool = False
-) -> None:
-    """Delete leftover temp files matching ``pattern`` (call only under the writer lock).
-
-    With ``unless_alive``, a file whose name carries the pid of a live process is kept: a
-    folder shared by two statuses (two locks) may hold the other one's live temp file.
-    """
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    dir_fd = folder if isinstance(folder, int) else None
-    for name in names:
-        match = pattern.fullmatch(name)
-        if match is None or (unless_alive and pid_alive(int(match.group(1)))):
-            continue
-        target = name if dir_fd is not None else os.path.join(str(folder), name)
-        with contextlib.suppress(OSError):
-            if stat.S_ISREG(os.lstat(target, dir_fd=dir_fd).st_mode):
-                os.unlink(target, dir_fd=dir_fd)
-
-
-def _read_regular(path: str, *, dir_fd: int | None = None, follow: bool = True) -> bytes:
-    """The bytes of a regular file; a FIFO, device or folder is refused, never read.
-
-    ``follow`` follows a final symbolic link (reading through one is harmless); otherwise
-    a link is refused like the rest.
-    """
-    if follow and dir_fd is None:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _CLOEXEC)
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            os.close(fd)
-            raise UnsafePath(path, describe_kind(info.st_mode))
-    else:
-        fd = open_regular(path, os.O_RDONLY, dir_fd=dir_fd)
-    with open(fd, "rb") as handle:
-        return handle.read()
 
 
 class JsonFileStore(ClosingMixin):
@@ -203,7 +105,7 @@ class JsonFileStore(ClosingMixin):
         self.indent = indent
         self.findings_dir = os.path.join(os.path.dirname(self.path) or ".", "findings")
         base = re.escape(os.path.basename(self.path))
-        self._status_temps = re.compile(rf"\.{base}(?:\..*)?{_TEMP}|{base}\.bak{_TEMP}")
+        self._status_temps = re.compile(rf"\.{base}(?:\..*)?{TEMP}|{base}\.bak{TEMP}")
         self.journal = JournalFile(journal_path(self.path), fsync=fsync)  # status.journal.jsonl
 
     def __repr__(self) -> str:
@@ -229,7 +131,7 @@ class JsonFileStore(ClosingMixin):
 
     def _read_bytes(self) -> bytes:
         try:
-            return _read_regular(self.path)
+            return read_regular(self.path)
         except FileNotFoundError:
             raise StatusMissing(self.path, self.backup_paths()) from None
 
@@ -255,7 +157,7 @@ class JsonFileStore(ClosingMixin):
         valid = []
         for candidate in self.backup_paths():
             try:
-                self._parse(_read_regular(candidate, follow=False), candidate)
+                self._parse(read_regular(candidate, follow=False), candidate)
             except (OSError, CorruptStatus):
                 continue
             valid.append(candidate)
@@ -294,7 +196,7 @@ class JsonFileStore(ClosingMixin):
 
     def _clean(self) -> None:
         """Remove temp files of writers killed mid-write (we hold the lock: none is live)."""
-        _remove_stale_temps(os.path.dirname(self.path) or ".", self._status_temps)
+        remove_stale_temps(os.path.dirname(self.path) or ".", self._status_temps)
 
     def _serialize(self, status: PlanStatus) -> bytes:
         return dumps(status, indent=self.indent).encode("utf-8")
@@ -331,7 +233,7 @@ class JsonFileStore(ClosingMixin):
             if keep_backup:
                 self._rotate_backups()
 
-        _atomic_write(self.path, data, mode=mode, fsync=self.fsync, before_replace=before_replace)
+        atomic_write(self.path, data, mode=mode, fsync=self.fsync, before_replace=before_replace)
         return status
 
     def update(self, change: Change) -> PlanStatus:
@@ -339,7 +241,9 @@ class JsonFileStore(ClosingMixin):
         with self._lock():
             current = self.read()
             new = change(current)
-            if new is current:  # the transitions return their input when nothing changes
+            # The transitions return their input when nothing changes; an equal copy is no
+            # change either: no write, no revision, no journal line.
+            if new is current or new == current:
                 return current
             self._writable_target()
             self._clean()
@@ -372,6 +276,28 @@ class JsonFileStore(ClosingMixin):
                 self._set_aside(earlier)
             self._write(*journaled(None, initial), keep_backup=False)
 
+    def import_status(self, status: PlanStatus, history: Sequence[JournalEvent]) -> None:
+        """Write a status copied from another store as it is, after its journal's lines.
+
+        Raises:
+            StatusExists: the file, or backups of an earlier status, exist already.
+            UnsafePath: the status path is a link or not a regular file.
+
+        """
+        from statuskit.journal import writes
+
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        with self._lock():
+            if os.path.lexists(self.path):
+                self._writable_target()
+                raise StatusExists(self.path)
+            if self.backup_paths():
+                raise StatusExists(self.path, self.backup_paths())
+            self._clean()
+            for events in writes(history):  # each line durable before the status lands
+                self.journal.append(events)
+            self._write(status, keep_backup=False)
+
     def history(self, since: int = 0, task: str | None = None) -> Sequence[JournalEvent]:
         """The journal up to the status read now (see :meth:`JournalFile.history`)."""
         return self.journal.history(self.read().revision, since=since, task=task)
@@ -394,7 +320,7 @@ class JsonFileStore(ClosingMixin):
             with contextlib.suppress(FileExistsError):
                 os.mkdir(self.findings_dir)
         try:
-            return os.open(self.findings_dir, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
+            return os.open(self.findings_dir, os.O_RDONLY | DIRECTORY | NOFOLLOW | CLOEXEC)
         except OSError as exc:
             try:
                 mode = os.lstat(self.findings_dir).st_mode
@@ -417,16 +343,16 @@ class JsonFileStore(ClosingMixin):
         """
         target = self.findings_location(task_id)
         data = text.encode("utf-8")
-        folder = os.path.dirname(self.path) or "."
-        if not os.path.isdir(folder):
-            raise StatusMissing(self.path)
+        # Findings may come before their status (a migrate copies them first), like the
+        # other stores accept: the status's folder is made as create would make it.
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         # Under the writer lock: temp files found in the folder are then all stale.
         with self._lock():
             fd = self._findings_fd(create=True)
             try:
-                _remove_stale_temps(fd, _FINDINGS_TEMPS, unless_alive=True)
+                remove_stale_temps(fd, FINDINGS_TEMPS, unless_alive=True)
                 name = os.path.basename(target)
-                _atomic_write(name, data, mode=None, fsync=self.fsync, dir_fd=fd)
+                atomic_write(name, data, mode=None, fsync=self.fsync, dir_fd=fd)
             finally:
                 os.close(fd)
         return target
@@ -445,7 +371,7 @@ class JsonFileStore(ClosingMixin):
         except FileNotFoundError:
             raise FindingsNotFound(task_id, target) from None
         try:
-            raw = _read_regular(os.path.basename(target), dir_fd=fd)
+            raw = read_regular(os.path.basename(target), dir_fd=fd)
         except FileNotFoundError:
             raise FindingsNotFound(task_id, target) from None
         finally:
@@ -521,7 +447,7 @@ class JsonFileStore(ClosingMixin):
             # stop repair before an older good one. Only a regular file is read (a FIFO would
             # block, a link may point anywhere).
             try:
-                data = _read_regular(candidate, follow=False)  # UnsafePath is an OSError
+                data = read_regular(candidate, follow=False)  # UnsafePath is an OSError
                 chosen = (candidate, data, self._parse(data, candidate))
                 break
             except (OSError, CorruptStatus):
@@ -554,6 +480,6 @@ class JsonFileStore(ClosingMixin):
             self._clean()
             if raw is not None and quarantine is not None:
                 # Keep the corrupt bytes aside before anything replaces them.
-                _atomic_write(quarantine, raw, mode=None, fsync=self.fsync)
+                atomic_write(quarantine, raw, mode=None, fsync=self.fsync)
             self._write(*restoring(self.journal, restored, report), keep_backup=False)
         return report

@@ -50,7 +50,7 @@ class MemoryStore(ClosingMixin):
         with self._lock:
             current = self.read()
             new = change(current)
-            if new is current:
+            if new is current or new == current:
                 return current
             if current.schema_version > SCHEMA_VERSION:
                 raise SchemaTooNew(current.schema_version, SCHEMA_VERSION)
@@ -66,6 +66,15 @@ class MemoryStore(ClosingMixin):
                 raise StatusExists("<memory>")
             self._status, events = journaled(None, initial)
             self._journal += events
+
+    def import_status(  # noqa: D102 - documented on the Importable protocol
+        self, status: PlanStatus, history: Sequence[JournalEvent]
+    ) -> None:
+        with self._lock:
+            if self._status is not None:
+                raise StatusExists("<memory>")
+            self._status = status
+            self._journal = list(history)
 
     def history(  # noqa: D102
         self, since: int = 0, task: str | None = None
