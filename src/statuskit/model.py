@@ -202,6 +202,28 @@ class Summary:
     skipped: int = 0
     """Tasks deliberately not done."""
 
+    @classmethod
+    def of(cls, counts: Mapping[TaskState, int]) -> Summary:
+        """The summary of these counts per state (states left out count 0)."""
+        return cls(
+            total=sum(counts.values()),
+            pending=counts.get(TaskState.PENDING, 0),
+            in_progress=counts.get(TaskState.IN_PROGRESS, 0),
+            completed=counts.get(TaskState.COMPLETED, 0),
+            failed=counts.get(TaskState.FAILED, 0),
+            skipped=counts.get(TaskState.SKIPPED, 0),
+        )
+
+    def counts(self) -> dict[TaskState, int]:
+        """The count of each state (the inverse of :meth:`of`)."""
+        return {
+            TaskState.PENDING: self.pending,
+            TaskState.IN_PROGRESS: self.in_progress,
+            TaskState.COMPLETED: self.completed,
+            TaskState.FAILED: self.failed,
+            TaskState.SKIPPED: self.skipped,
+        }
+
     @property
     def done(self) -> int:
         """Completed plus skipped."""
@@ -304,15 +326,6 @@ def summarize(tasks: Iterable[Task]) -> Summary:
     summary is a pure function of the task list, so it cannot disagree with it.
     """
     counts = dict.fromkeys(TaskState, 0)
-    total = 0
     for task in tasks:
         counts[task.status] += 1
-        total += 1
-    return Summary(
-        total=total,
-        pending=counts[TaskState.PENDING],
-        in_progress=counts[TaskState.IN_PROGRESS],
-        completed=counts[TaskState.COMPLETED],
-        failed=counts[TaskState.FAILED],
-        skipped=counts[TaskState.SKIPPED],
-    )
+    return Summary.of(counts)

@@ -181,14 +181,7 @@ def counts(rows: Iterable[tuple[str, int]]) -> Summary:
         known = _STATES.get(state)
         if known is not None:
             counts[known] += int(count)
-    return Summary(
-        total=sum(counts.values()),
-        pending=counts[TaskState.PENDING],
-        in_progress=counts[TaskState.IN_PROGRESS],
-        completed=counts[TaskState.COMPLETED],
-        failed=counts[TaskState.FAILED],
-        skipped=counts[TaskState.SKIPPED],
-    )
+    return Summary.of(counts)
 
 
 def patch(

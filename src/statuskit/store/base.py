@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import attrs
 
 from statuskit.errors import TaskNotFound
-from statuskit.model import PlanStatus, Summary, Task, TaskState, summarize
+from statuskit.model import PlanStatus, Summary, Task, summarize
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -301,16 +301,6 @@ class StoreClock(Protocol):
         ...
 
 
-def _counts(summary: Summary) -> dict[TaskState, int]:
-    return {
-        TaskState.PENDING: summary.pending,
-        TaskState.IN_PROGRESS: summary.in_progress,
-        TaskState.COMPLETED: summary.completed,
-        TaskState.FAILED: summary.failed,
-        TaskState.SKIPPED: summary.skipped,
-    }
-
-
 def _no_suggestions(task_id: str) -> tuple[str, ...]:
     return ()
 
@@ -352,20 +342,12 @@ class TaskView:
         The summary is adjusted by the tasks of the view that changed state, which is exact:
         the other tasks of the plan are not part of the change.
         """
-        counts = _counts(self.summary)
-        for state, count in _counts(summarize(self.status.tasks)).items():
+        counts = self.summary.counts()
+        for state, count in summarize(self.status.tasks).counts().items():
             counts[state] -= count
-        for state, count in _counts(summarize(new.tasks)).items():
+        for state, count in summarize(new.tasks).counts().items():
             counts[state] += count
-        summary = Summary(
-            total=sum(counts.values()),
-            pending=counts[TaskState.PENDING],
-            in_progress=counts[TaskState.IN_PROGRESS],
-            completed=counts[TaskState.COMPLETED],
-            failed=counts[TaskState.FAILED],
-            skipped=counts[TaskState.SKIPPED],
-        )
-        return TaskView(new, summary, self.suggest, self.duplicates)
+        return TaskView(new, Summary.of(counts), self.suggest, self.duplicates)
 
 
 @runtime_checkable

@@ -265,16 +265,20 @@ class JsonFileStore(ClosingMixin):
         """
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         with self._lock():
-            if os.path.lexists(self.path):
-                self._writable_target()
-                raise StatusExists(self.path)
-            earlier = self.backup_paths()
-            if earlier and not force:
-                raise StatusExists(self.path, earlier)
-            self._clean()
-            if earlier:
-                self._set_aside(earlier)
+            self._make_way(force=force)
             self._write(*journaled(None, initial), keep_backup=False)
+
+    def _make_way(self, *, force: bool) -> None:
+        """Under the lock, before a new status: refuse to replace one, or to bury backups."""
+        if os.path.lexists(self.path):
+            self._writable_target()
+            raise StatusExists(self.path)
+        earlier = self.backup_paths()
+        if earlier and not force:
+            raise StatusExists(self.path, earlier)
+        self._clean()
+        if earlier:
+            self._set_aside(earlier)
 
     def import_status(self, status: PlanStatus, history: Sequence[JournalEvent]) -> None:
         """Write a status copied from another store as it is, after its journal's lines.
@@ -288,12 +292,7 @@ class JsonFileStore(ClosingMixin):
 
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         with self._lock():
-            if os.path.lexists(self.path):
-                self._writable_target()
-                raise StatusExists(self.path)
-            if self.backup_paths():
-                raise StatusExists(self.path, self.backup_paths())
-            self._clean()
+            self._make_way(force=False)
             for events in writes(history):  # each line durable before the status lands
                 self.journal.append(events)
             self._write(status, keep_backup=False)
