@@ -198,6 +198,37 @@ def sample_state(clock: list[float]) -> ViewState:
     return state
 
 
+class TestJournalLog:
+    """The log reads the journal: every writer's changes, in order, named by who made them."""
+
+    def test_other_workers_changes_are_shown(self, tmp_path: Path) -> None:
+        """A run observing the store logs another worker's completion and failure by name."""
+        from statuskit.orchestrator import Orchestrator, PlainView, RunConfig
+
+        store = MemoryStore()
+        store.create(status_from_plan(parse_plan(DEMO_PLAN), now=utc_now()))
+        config = RunConfig(cli=("statuskit",), log_dir=str(tmp_path), owner="orchestrator-1")
+        out = io.StringIO()
+        view = PlainView(ViewState(owner="orchestrator-1"), out=out)
+        orchestrator = Orchestrator(config, view, store)
+        orchestrator._seen = store.read().revision
+        other = Tracker(store)
+        (mine,) = other.claim(1, "worker-2")
+        other.complete(mine.id, token=mine.token, notes="done elsewhere")
+        (second,) = other.claim(1, "worker-2")
+        other.fail(second.id, token=second.token, error="broke")
+        orchestrator._observe(store.read())
+        texts = [entry.text for entry in view.state.log]
+        assert texts == [
+            f"{mine.id} · done elsewhere (by worker-2)",
+            f"{second.id} · broke (by worker-2)",
+        ]
+        assert [entry.kind for entry in view.state.log] == ["completed", "failed"]
+        orchestrator._observe(store.read())  # nothing new: nothing logged twice
+        assert len(view.state.log) == 2
+        assert "task " + mine.id + " done: done elsewhere (by worker-2)" in out.getvalue()
+
+
 class TestScreenParts:
     """Pieces of the screen, with a fake clock."""
 

@@ -155,13 +155,30 @@ class Orchestrator:
         self._session_now: AgentSession | None = None
         self._waiting_for: tuple[str, ...] = ()
         self._lost: set[str] = set()
+        self._observing = threading.Lock()
+        self._seen = 0  # the last journal revision shown (set when the run starts)
 
     # ------------------------------------------------------------------ helpers
 
     def _refresh(self) -> None:
         # A corrupt or missing file while someone repairs it: the next change will be read.
         with contextlib.suppress(StatusKitError):
-            self.view.status_changed(self.store.read())
+            self._observe(self.store.read())
+
+    def _observe(self, status: PlanStatus) -> None:
+        """Show a snapshot with the journal's events since the last one shown.
+
+        The watcher's thread and the loop both call this; the lock keeps each event shown
+        once, in journal order.
+        """
+        with self._observing:
+            try:
+                events = self.tracker.history(since=self._seen)
+            except StatusKitError:
+                events = []
+            if events:
+                self._seen = max(self._seen, events[-1].rev)
+            self.view.status_changed(status, events)
 
     def _stopping(self) -> bool:
         # A method, not a field test: a signal handler sets the field between two reads.
@@ -242,6 +259,7 @@ class Orchestrator:
         state.max_iterations, state.batch = config.max_iterations, config.batch
         state.owner, state.cwd = config.owner, os.path.abspath(config.cwd)
         first = self.tracker.status()
+        self._seen = first.revision  # earlier history is not this run's news
         before = {t.id for t in first.tasks if t.status is TaskState.COMPLETED}
         sessions: list[int] = [0]
         outcome, why, failure = "blocked", "", None
@@ -275,7 +293,7 @@ class Orchestrator:
             if self._stop is not None:
                 return "interrupted"
             status = self.tracker.status()
-            self.view.status_changed(status)
+            self._observe(status)
             if is_complete(status.summary):
                 return "complete"
             if config.stuck_after is not None:

@@ -19,7 +19,7 @@ from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.text import Text
 
-from statuskit import PhaseProgress, PlanStatus, TaskState, phase_progress
+from statuskit import JournalEvent, PhaseProgress, PlanStatus, TaskState, phase_progress
 from statuskit.orchestrator.state import LogEntry, ToolLine, ViewState
 from statuskit.stream import Event
 
@@ -124,8 +124,10 @@ class RichView:
             self._live.stop()  # draws once more: the verdict stays on the screen
             self._live = None
 
-    def status_changed(self, status: PlanStatus) -> None:  # noqa: D102
-        self.state.update_status(status)
+    def status_changed(  # noqa: D102
+        self, status: PlanStatus, events: Sequence[JournalEvent] | None = None
+    ) -> None:
+        self.state.update_status(status, events)
 
     def event(self, event: Event) -> None:  # noqa: D102
         self.state.add_event(event)

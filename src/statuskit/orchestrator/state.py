@@ -14,13 +14,13 @@ import os
 import shlex
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from statuskit import PlanStatus, TaskState
+from statuskit import JournalEvent, PlanStatus, Task, TaskState
 from statuskit.stream import (
     Event,
     Text,
@@ -172,29 +172,64 @@ class ViewState:
     lock: threading.Lock = attrs.field(factory=threading.Lock)
     _text_open: bool = False
 
-    def update_status(self, status: PlanStatus) -> list[LogEntry]:
-        """Take a new snapshot; return (and log) the tasks that finished, failed or retry."""
+    def update_status(
+        self, status: PlanStatus, events: Sequence[JournalEvent] | None = None
+    ) -> list[LogEntry]:
+        """Take a new snapshot; return (and log) what finished, failed, retries or was taken.
+
+        With ``events`` (the journal since the last snapshot), the log says what every writer
+        did, this run's agents or any other worker's, in the order the journal has it, named
+        by who did it. Without, it compares the two snapshots.
+        """
         with self.lock:
             previous = {t.id: t for t in self.status.tasks} if self.status else {}
             self.status = status
             self.status_updates += 1
             self.plan_name = clean(status.plan_name or self.plan_name, 200)
-            changes = []
-            now = self.wallclock()
-            for task in status.tasks:
-                before = previous.get(task.id)
-                if before is None or before.status is task.status:
-                    continue
-                if task.status in (TaskState.COMPLETED, TaskState.FAILED, TaskState.SKIPPED):
-                    detail = task.error or task.notes or task.skip_reason or task.description
-                    entry = LogEntry(now, task.status.value, f"{task.id} · {clean(detail)}")
-                elif task.status is TaskState.IN_PROGRESS and before.status is TaskState.FAILED:
-                    entry = LogEntry(now, "retrying", f"{task.id} · retry {task.retry_count}")
-                else:
-                    continue
-                changes.append(entry)
-                self.log.append(entry)
+            if events is None:
+                changes = self._snapshot_changes(previous, status)
+            else:
+                changes = [e for e in (self._journal_entry(ev, status) for ev in events) if e]
+            self.log.extend(changes)
             return changes
+
+    def _snapshot_changes(self, previous: dict[str, Task], status: PlanStatus) -> list[LogEntry]:
+        changes = []
+        now = self.wallclock()
+        for task in status.tasks:
+            before = previous.get(task.id)
+            if before is None or before.status is task.status:
+                continue
+            if task.status in (TaskState.COMPLETED, TaskState.FAILED, TaskState.SKIPPED):
+                detail = task.error or task.notes or task.skip_reason or task.description
+                changes.append(LogEntry(now, task.status.value, f"{task.id} · {clean(detail)}"))
+            elif task.status is TaskState.IN_PROGRESS and before.status is TaskState.FAILED:
+                changes.append(LogEntry(now, "retrying", f"{task.id} · retry {task.retry_count}"))
+        return changes
+
+    def _journal_entry(self, event: JournalEvent, status: PlanStatus) -> LogEntry | None:
+        """One log line for a journal event worth a line (moves, reclaims, overrides)."""
+        task = event.task or ""
+        who = event.actor.owner or event.owner
+        by = f" (by {clean(who, 80)})" if who and who != self.owner else ""
+        at = event.at.astimezone()
+        done = (TaskState.COMPLETED.value, TaskState.FAILED.value, TaskState.SKIPPED.value)
+        if event.kind == "moved" and event.to_state in done:
+            detail = next(
+                (event.details[k] for k in ("error", "notes", "reason") if event.details.get(k)),
+                status.task(task).description if status.has_task(task) else "",
+            )
+            return LogEntry(at, event.to_state or "", f"{task} · {clean(detail)}{by}")
+        if event.kind == "moved" and event.to_state == TaskState.PENDING.value:
+            return LogEntry(at, "note", f"{task} back to pending{by}")
+        if event.kind in ("claimed", "moved") and event.from_state == TaskState.FAILED.value:
+            retry = status.task(task).retry_count if status.has_task(task) else 0
+            return LogEntry(at, "retrying", f"{task} · retry {retry}{by}")
+        if event.kind == "reclaimed":
+            return LogEntry(at, "note", f"{task} taken back by {clean(who or '?', 80)}")
+        if event.kind == "forced":
+            return LogEntry(at, "note", f"{task or 'plan'} · forced write{by}")
+        return None
 
     def add_event(self, event: Event) -> ToolLine | None:
         """Record a stream event; return the tool line it touched, if any."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from typing import IO, Protocol
 
-from statuskit import PlanStatus
+from statuskit import JournalEvent, PlanStatus
 from statuskit.orchestrator.state import ViewState, clean
 from statuskit.stream import (
     ApiError,
@@ -46,8 +47,10 @@ class View(Protocol):
     def stop(self) -> None:
         """Stop showing (restore the terminal); the verdict, if any, stays visible."""
 
-    def status_changed(self, status: PlanStatus) -> None:
-        """The status changed."""
+    def status_changed(
+        self, status: PlanStatus, events: Sequence[JournalEvent] | None = None
+    ) -> None:
+        """The status changed; ``events`` are the journal's since the last call, if read."""
 
     def event(self, event: Event) -> None:
         """A stream event arrived."""
@@ -89,11 +92,15 @@ class PlainView:
     def stop(self) -> None:  # noqa: D102
         pass
 
-    def status_changed(self, status: PlanStatus) -> None:  # noqa: D102
-        for entry in self.state.update_status(status):
+    def status_changed(  # noqa: D102
+        self, status: PlanStatus, events: Sequence[JournalEvent] | None = None
+    ) -> None:
+        for entry in self.state.update_status(status, events):
             task_id, _, detail = entry.text.partition(" · ")
             if entry.kind == "retrying":
                 self._print(f"task {task_id} {detail} started")
+            elif entry.kind == "note":
+                self._print(entry.text)
             else:
                 self._print(f"task {task_id} {_MARKS[entry.kind]}: {detail}")
         summary = status.summary
