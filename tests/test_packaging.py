@@ -85,4 +85,4 @@ def test_installed_wheel_works(built: Path, tmp_path: Path) -> None:
     )
     (tmp_path / "example.py").write_text(example.group(1))
     printed = sh(python, "example.py", cwd=tmp_path, env=clean)
-    assert printed.splitlines() == ["20% done", "['1.2', '1.3']"]
+    assert printed.splitlines() == ["20% done", "[('1.2', 1), ('1.3', 2)]"]
