@@ -63,6 +63,11 @@ class Outcome:
         alias="status", eq=False, repr=False
     )
     _summary: Summary | None = attrs.field(default=None, alias="summary")
+    before: Task | None = attrs.field(default=None, kw_only=True)
+    """The task right before the operation (``None`` where an operation does not record it)."""
+    waiting_for: tuple[tuple[str, str], ...] = attrs.field(default=(), kw_only=True)
+    """For a start: the task's dependencies not done when it started, ``(id, state)`` pairs
+    (see :func:`statuskit.transitions.unmet_dependencies`)."""
 
     @property
     def status(self) -> PlanStatus:
@@ -183,9 +188,14 @@ class TrackerBase:
         dry_run: bool,
         token: int | None = None,
         owner: str | None = None,
+        also: tuple[str, ...] = (),
     ) -> Outcome:
+        """Apply ``change`` to one task; ``also``: other tasks a scoped store must load."""
+        seen: list[Task] = []
+
         def step(current: PlanStatus) -> PlanStatus:
             new = change(current)
+            seen[:] = [current.task(task_id)]
             if new is current:
                 return new
             # Who acted (for the journal): the owner named, or the holder whose token was given.
@@ -196,16 +206,21 @@ class TrackerBase:
         store = self.store
         if not isinstance(store, TaskScoped):
             status, changed = self._change(step, dry_run=dry_run)
-            return Outcome(status.task(task_id), changed, status)
-        view, changed = self._scoped(store, (task_id,), step, dry_run=dry_run)
+            return Outcome(status.task(task_id), changed, status, before=seen[0])
+        ids = tuple(dict.fromkeys((task_id, *also)))
+        view, changed = self._scoped(store, ids, step, dry_run=dry_run)
+        before = seen[0]
         if dry_run:
             return Outcome(
                 view.task(task_id),
                 changed,
                 lambda: step(self._check(self.store.read())),
                 summary=view.summary,
+                before=before,
             )
-        return Outcome(view.task(task_id), changed, self.store.read, summary=view.summary)
+        return Outcome(
+            view.task(task_id), changed, self.store.read, summary=view.summary, before=before
+        )
 
     def _checked_view(self, view: TaskView) -> None:
         """A view's plan must be this tracker's, and hold each id once (as :meth:`_writable`)."""
