@@ -124,26 +124,44 @@ class Tracker(TrackerBase):
         """Mark a task in progress (a retry, counted, when it had failed).
 
         A task whose dependencies are not all done starts anyway, and the outcome's
-        ``waiting_for`` names them; with ``strict`` such a start raises
-        :class:`~statuskit.InvalidTransition` instead (checked in the same update, so a
-        dependency finished meanwhile counts). An idempotent repeat reports none.
+        ``waiting_for`` names them (judged when first asked; on a task-scoped store the
+        dependencies are read then, just after the start); with ``strict`` such a start
+        raises :class:`~statuskit.InvalidTransition` instead, checked in the same update, so
+        a dependency finished meanwhile counts. An idempotent repeat reports none.
         """
         now = self.clock()
-        waiting: list[tuple[str, str]] = []
+        started: list[PlanStatus] = []
 
         def change(current: PlanStatus) -> PlanStatus:
             new = start_task(
                 current, task_id, now=now, force=force, owner=owner, token=token, strict=strict
             )
-            waiting[:] = unmet_dependencies(current, task_id) if new is not current else ()
+            started[:] = [current] if new is not current else []
             return new
 
-        # A scoped store loads only the tasks named: the dependencies too, to judge them.
-        also = self._view(task_id).dependencies if isinstance(self.store, TaskScoped) else ()
+        store = self.store
+        scoped = isinstance(store, TaskScoped)
+        # A scoped store loads only the tasks named: a strict start needs the dependencies in
+        # the same update, so they are named too (one more read, for strict starts only).
+        also = self._view(task_id).dependencies if scoped and strict else ()
         outcome = self._task_op(
             task_id, change, dry_run=dry_run, token=token, owner=owner, also=also
         )
-        return attrs.evolve(outcome, waiting_for=tuple(waiting))
+        if not started:  # an idempotent repeat
+            return outcome
+        snapshot = started[0]
+
+        def waiting_for() -> tuple[tuple[str, str], ...]:
+            # Judged when first asked: on the snapshot the start was made on, or, for a
+            # scoped store that did not load the dependencies, on a read of them just after.
+            task = snapshot.task(task_id)
+            if not scoped or strict or not task.dependencies:
+                return unmet_dependencies(snapshot, task_id)
+            assert isinstance(store, TaskScoped)
+            others = store.read_tasks(task.dependencies).status.tasks
+            return unmet_dependencies(attrs.evolve(snapshot, tasks=(task, *others)), task_id)
+
+        return attrs.evolve(outcome, waiting_for=waiting_for)
 
     def complete(
         self,
