@@ -252,7 +252,7 @@ class TestCorrupt:
         ["detect-stuck"],
         ["start-run"],
         ["complete-run"],
-        ["write-findings", "1.1", "--stdin"],
+        ["write-findings", "1.1", "--stdin", "--allow-empty"],
         ["read-findings", "1.1"],
     ]
 
@@ -521,7 +521,7 @@ MUTATIONS: list[list[str]] = [
     ["reset", "1.1"],
     ["claim", "--owner", "w"],
     ["heartbeat", "1.1", "--token", "1"],
-    ["write-findings", "1.1", "--stdin", "--token", "1"],
+    ["write-findings", "1.1", "--stdin", "--allow-empty", "--token", "1"],
     ["start-run"],
     ["complete-run"],
     ["validate", "--repair"],

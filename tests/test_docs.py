@@ -88,6 +88,13 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
         "",
     ),
     (
+        "mark-started --strict (dependencies not done)",
+        "A task whose dependencies are not done starts anyway, with a warning on stderr that "
+        "names them (and `waitingFor` in the answer); `--strict` refuses such a start (exit 4).",
+        ["--plan", "plan.md", "mark-started", "1.2", "--strict"],
+        "",
+    ),
+    (
         "mark-complete",
         "Complete it with notes.",
         ["--plan", "plan.md", "mark-complete", "1.1", "--notes", "Layout in src/"],
@@ -97,6 +104,13 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
         "mark-complete (repeat)",
         "Agents retry: a repeat succeeds and changes nothing.",
         ["--plan", "plan.md", "mark-complete", "1.1"],
+        "",
+    ),
+    (
+        "mark-complete (new notes)",
+        "A repeat with other notes replaces the notes (the times stay; the journal keeps the "
+        "earlier notes) and says so.",
+        ["--plan", "plan.md", "mark-complete", "1.1", "--notes", "Layout in src/ and tests/"],
         "",
     ),
     (
@@ -166,9 +180,29 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
         "",
     ),
     (
+        "mark-started (a retry)",
+        "Starting a failed task again is a retry: `retryCount` + 1.",
+        ["--plan", "plan.md", "mark-started", "1.3"],
+        "",
+    ),
+    (
+        "mark-failed (again)",
+        "It fails again.",
+        ["--plan", "plan.md", "mark-failed", "1.3", "--error", "loader tests still fail"],
+        "",
+    ),
+    (
         "reset",
-        "Back to pending (retry count and last error are kept).",
+        "Back to pending. The retry count and the last error are kept, so a retry limit "
+        "(`retryable --max`, `claim --max-retries`, `run --retries`) still counts the attempts "
+        "made before; the message says so.",
         ["--plan", "plan.md", "reset", "1.3"],
+        "",
+    ),
+    (
+        "reset --retries",
+        "`--retries` also clears the retry count: the task gets all its retries again.",
+        ["--plan", "plan.md", "reset", "1.3", "--retries"],
         "",
     ),
     ("progress", "Progress as JSON, per phase.", ["--plan", "plan.md", "progress"], ""),
@@ -180,6 +214,25 @@ EXAMPLES: list[tuple[str, str, list[str], str]] = [
         "# Layout\nsrc/ holds it.\n",
     ),
     ("read-findings", "Read them back.", ["--plan", "plan.md", "read-findings", "1.1"], ""),
+    (
+        "read-findings --raw",
+        "The text exactly as stored, not JSON (errors stay JSON).",
+        ["--plan", "plan.md", "read-findings", "1.1", "--raw"],
+        "",
+    ),
+    (
+        "read-findings (none written)",
+        "The hint says how to write them, as a command to run.",
+        ["--plan", "plan.md", "read-findings", "2.1"],
+        "",
+    ),
+    (
+        "write-findings (empty)",
+        "Empty or whitespace-only findings are refused (exit 2; an empty pipe is a mistake "
+        "far more often than a finding); `--allow-empty` stores them on purpose.",
+        ["--plan", "plan.md", "write-findings", "2.1", "--stdin"],
+        "\n",
+    ),
     ("start-run", "Open a run in the history.", ["--plan", "plan.md", "start-run"], ""),
     (
         "complete-run",

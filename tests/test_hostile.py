@@ -409,7 +409,7 @@ class TestDuplicateIds:
             ["mark-started", "1.2"],
             ["claim", "--owner", "w"],
             ["start-run"],
-            ["write-findings", "1.3", "--stdin"],
+            ["write-findings", "1.3", "--stdin", "--allow-empty"],
         ],
     )
     def test_cli_writers_refuse(self, project: Path, argv: list[str]) -> None:

@@ -93,9 +93,10 @@ class TestSimulated:
         # The hint is a command that works as printed.
         hinted = shlex.split(error["hint"].split("`")[1])
         assert hinted[0] == "statuskit"
-        assert hinted[-2:] == ["reset", "1.3"]
+        assert hinted[-3:] == ["reset", "1.3", "--retries"]
         assert run(*hinted[1:], cwd=demo).code == 0
-        assert JsonFileStore(status_path(demo)).read().task("1.3").status is TaskState.PENDING
+        reset = JsonFileStore(status_path(demo)).read().task("1.3")
+        assert (reset.status, reset.retry_count) == (TaskState.PENDING, 0)  # all its retries
 
     def test_flaky_tasks_succeed_on_retry(self, tmp_path: Path) -> None:
         """Streamed (partial-message) output; 1.3 fails once, then succeeds, counted."""

@@ -141,10 +141,114 @@ class TestFields:
         """skipReason is stored."""
         assert tr.skip(one(), "1.1", now=T0, reason="n/a").tasks[0].skip_reason == "n/a"
 
-    def test_repeat_with_new_text_is_unchanged(self) -> None:
-        """An idempotent repeat changes nothing, not even notes."""
+    def test_repeat_with_same_or_no_notes_is_unchanged(self) -> None:
+        """Completing a completed task again with its notes, or none, changes nothing."""
         done = tr.complete(one(), "1.1", now=T0, notes="first")
-        assert tr.complete(done, "1.1", now=T0, notes="second") is done
+        assert tr.complete(done, "1.1", now=T0 + timedelta(1), notes="first") is done
+        assert tr.complete(done, "1.1", now=T0 + timedelta(1)) is done
+
+    def test_repeat_with_new_notes_replaces_them(self) -> None:
+        """Other notes on a completed task replace the recorded ones; its times stay."""
+        status = tr.start(one(), "1.1", now=T0)
+        done = tr.complete(status, "1.1", now=T0 + timedelta(seconds=5), notes="first")
+        later = T0 + timedelta(hours=1)
+        again = tr.complete(done, "1.1", now=later, notes="second")
+        before, after = done.tasks[0], again.tasks[0]
+        assert after.notes == "second"
+        assert (after.status, after.started_at, after.completed_at, after.duration_ms) == (
+            C,
+            before.started_at,
+            before.completed_at,
+            5000,
+        )
+        assert again.last_updated_at == later
+        assert again.intents == ()  # no "forced" override: notes are not a state change
+
+    def test_repeat_of_fail_or_skip_keeps_its_text(self) -> None:
+        """Only completion notes are replaced: a repeated fail or skip changes nothing."""
+        failed = tr.fail(one(), "1.1", now=T0, error="first")
+        assert tr.fail(failed, "1.1", now=T0, error="second") is failed
+        skipped = tr.skip(one(), "1.1", now=T0, reason="first")
+        assert tr.skip(skipped, "1.1", now=T0, reason="second") is skipped
+
+
+class TestReset:
+    """A reset keeps the retry count unless asked to clear it."""
+
+    def failed_twice(self) -> PlanStatus:
+        status = one()
+        for _ in range(3):
+            status = tr.start(status, "1.1", now=T0)
+            status = tr.fail(status, "1.1", now=T0, error="e")
+        assert status.tasks[0].retry_count == 2
+        return status
+
+    def test_plain_reset_keeps_retry_count_and_last_error(self) -> None:
+        """retryCount and lastError are history: a plain reset keeps them."""
+        task = tr.reset(self.failed_twice(), "1.1", now=T0).tasks[0]
+        assert (task.status, task.retry_count, task.last_error) == (P, 2, "e")
+
+    def test_clear_retries(self) -> None:
+        """clear_retries sets retryCount to 0 and keeps lastError."""
+        task = tr.reset(self.failed_twice(), "1.1", now=T0, clear_retries=True).tasks[0]
+        assert (task.status, task.retry_count, task.last_error) == (P, 0, "e")
+
+    def test_clear_retries_on_a_pending_task(self) -> None:
+        """A task already reset can still have its retries cleared: a change."""
+        reset = tr.reset(self.failed_twice(), "1.1", now=T0)
+        again = tr.reset(reset, "1.1", now=T0 + timedelta(1), clear_retries=True)
+        assert again is not reset
+        assert again.tasks[0].retry_count == 0
+        assert tr.reset(again, "1.1", now=T0, clear_retries=True) is again  # nothing left
+
+    def test_batch_op(self) -> None:
+        """Op(clear_retries=True) does the same inside a batch."""
+        op = Op(task_id="1.1", target=P, clear_retries=True)
+        assert apply_batch(self.failed_twice(), [op], now=T0).tasks[0].retry_count == 0
+
+
+class TestStrictStart:
+    """A start while dependencies are not done: allowed, unless strict."""
+
+    def plan(self, first: TaskState) -> PlanStatus:
+        return PlanStatus(
+            tasks=(
+                Task(id="1.1", status=first),
+                Task(id="1.2", dependencies=("1.1", "9.9")),
+                Task(id="1.3", dependencies=("1.1",)),
+            )
+        )
+
+    def test_unmet_dependencies(self) -> None:
+        """Dependencies not done, with their state; one the plan lacks is missing."""
+        assert tr.unmet_dependencies(self.plan(P), "1.2") == (
+            ("1.1", "pending"),
+            ("9.9", "missing"),
+        )
+        assert tr.unmet_dependencies(self.plan(C), "1.3") == ()
+        assert tr.unmet_dependencies(self.plan(S), "1.3") == ()
+        assert tr.unmet_dependencies(self.plan(F), "1.3") == (("1.1", "failed"),)
+        with pytest.raises(TaskNotFound):
+            tr.unmet_dependencies(self.plan(P), "7.7")
+
+    def test_plain_start_goes_ahead(self) -> None:
+        """Without strict the start happens."""
+        assert tr.start(self.plan(P), "1.3", now=T0).tasks[2].status is I
+
+    def test_strict_start_refused(self) -> None:
+        """strict refuses, naming the dependency, even with force."""
+        with pytest.raises(InvalidTransition, match=r"1\.1 \(in_progress\)") as caught:
+            tr.start(self.plan(I), "1.3", now=T0, strict=True, force=True)
+        assert (caught.value.from_state, caught.value.to_state) == ("pending", "in_progress")
+
+    def test_strict_start_allowed_when_done(self) -> None:
+        """strict allows a start whose dependencies are done."""
+        assert tr.start(self.plan(C), "1.3", now=T0, strict=True).tasks[2].status is I
+
+    def test_strict_repeat_is_idempotent(self) -> None:
+        """A task already in progress is not started again: a strict repeat is unchanged."""
+        started = tr.start(self.plan(P), "1.3", now=T0)
+        assert tr.start(started, "1.3", now=T0, strict=True) is started
 
 
 class TestBatch:

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from statuskit import InvalidTransition, PlanStatus, StatusStore, Tracker, open_store
+from statuskit import InvalidTransition, PlanStatus, StatusStore, TaskState, Tracker, open_store
 from statuskit.store._lock import WriterLock
 
 
@@ -59,13 +59,17 @@ def _hammer(store: StatusStore, worker: int, rounds: int, barrier: Barrier) -> d
     barrier.wait()
     for j in range(rounds):
         store.update(partial(append_token, task_id=f"s.{j % 4 + 1}", token=f"{worker}-{j}"))
-    counts = {"start_changed": 0, "complete_changed": 0, "fail_refused": 0}
+    counts = {"start_changed": 0, "complete_changed": 0, "notes_replaced": 0, "fail_refused": 0}
     barrier.wait()
     if tracker.start("c.1").changed:
         counts["start_changed"] += 1
     barrier.wait()
-    if tracker.complete("c.1", notes=f"winner {worker}").changed:
-        counts["complete_changed"] += 1
+    completed = tracker.complete("c.1", notes=f"winner {worker}")
+    if completed.changed:
+        # One completion moves the task; each later one with other notes replaces them.
+        assert completed.before is not None
+        moved = completed.before.status is not TaskState.COMPLETED
+        counts["complete_changed" if moved else "notes_replaced"] += 1
     barrier.wait()
     try:
         tracker.fail("c.1", error=f"late {worker}")

@@ -63,6 +63,12 @@ class Outcome:
         alias="status", eq=False, repr=False
     )
     _summary: Summary | None = attrs.field(default=None, alias="summary")
+    _before: Task | Callable[[], Task] | None = attrs.field(
+        default=None, alias="before", kw_only=True, eq=False, repr=False
+    )
+    _waiting_for: tuple[tuple[str, str], ...] | Callable[[], tuple[tuple[str, str], ...]] = (
+        attrs.field(default=(), alias="waiting_for", kw_only=True, eq=False, repr=False)
+    )
 
     @property
     def status(self) -> PlanStatus:
@@ -72,6 +78,31 @@ class Outcome:
             status = status()
             object.__setattr__(self, "_status", status)  # a cache: the value never changes
         return status
+
+    @property
+    def before(self) -> Task | None:
+        """The task right before the operation (``None`` where it was not recorded).
+
+        Looked up on first access, so an operation whose caller does not ask pays nothing.
+        """
+        before = self._before
+        if before is not None and not isinstance(before, Task):
+            before = before()
+            object.__setattr__(self, "_before", before)  # a cache: the value never changes
+        return before
+
+    @property
+    def waiting_for(self) -> tuple[tuple[str, str], ...]:
+        """For a start: the task's dependencies not done when it started; else empty.
+
+        ``(id, state)`` pairs (see :func:`statuskit.transitions.unmet_dependencies`), looked
+        up on first access, like :attr:`before`.
+        """
+        waiting = self._waiting_for
+        if not isinstance(waiting, tuple):
+            waiting = waiting()
+            object.__setattr__(self, "_waiting_for", waiting)  # a cache, as above
+        return waiting
 
     @property
     def summary(self) -> Summary:
@@ -95,6 +126,12 @@ class _Step(Generic[R]):
         new, self.value = self.step(current)
         self.changed = new is not current
         return new
+
+
+def _finder(seen: list[PlanStatus], task_id: str) -> Callable[[], Task]:
+    """The lookup of ``task_id`` in the snapshot an operation saw (kept by reference)."""
+    snapshot = seen[0]
+    return lambda: snapshot.task(task_id)
 
 
 def _acting(status: PlanStatus, owner: str | None) -> PlanStatus:
@@ -183,9 +220,14 @@ class TrackerBase:
         dry_run: bool,
         token: int | None = None,
         owner: str | None = None,
+        also: tuple[str, ...] = (),
     ) -> Outcome:
+        """Apply ``change`` to one task; ``also``: other tasks a scoped store must load."""
+        seen: list[PlanStatus] = []
+
         def step(current: PlanStatus) -> PlanStatus:
             new = change(current)
+            seen[:] = [current]  # the task before, found only if someone asks (see Outcome)
             if new is current:
                 return new
             # Who acted (for the journal): the owner named, or the holder whose token was given.
@@ -196,16 +238,21 @@ class TrackerBase:
         store = self.store
         if not isinstance(store, TaskScoped):
             status, changed = self._change(step, dry_run=dry_run)
-            return Outcome(status.task(task_id), changed, status)
-        view, changed = self._scoped(store, (task_id,), step, dry_run=dry_run)
+            return Outcome(status.task(task_id), changed, status, before=_finder(seen, task_id))
+        ids = tuple(dict.fromkeys((task_id, *also)))
+        view, changed = self._scoped(store, ids, step, dry_run=dry_run)
+        before = seen[0].task(task_id)  # a view of a few tasks: no cost worth deferring
         if dry_run:
             return Outcome(
                 view.task(task_id),
                 changed,
                 lambda: step(self._check(self.store.read())),
                 summary=view.summary,
+                before=before,
             )
-        return Outcome(view.task(task_id), changed, self.store.read, summary=view.summary)
+        return Outcome(
+            view.task(task_id), changed, self.store.read, summary=view.summary, before=before
+        )
 
     def _checked_view(self, view: TaskView) -> None:
         """A view's plan must be this tracker's, and hold each id once (as :meth:`_writable`)."""

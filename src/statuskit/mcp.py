@@ -206,6 +206,10 @@ def _run_command(argv: list[str], command_name: str) -> dict[str, Any]:
     ctx = Context(args)
     try:
         result = handler(ctx, args)
+    except Exception as exc:
+        # Translated here, where the call's options are known: hints name the commands as
+        # the CLI names them for the same options.
+        raise translate(exc, ctx.hints()) from exc
     finally:
         ctx.close()
     if not isinstance(result, dict):  # pragma: no cover - every tool's command returns JSON

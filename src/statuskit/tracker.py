@@ -31,7 +31,7 @@ from statuskit.store.base import (
     Restorable,
     TaskScoped,
 )
-from statuskit.transitions import Op, apply_batch, check_token, find_run
+from statuskit.transitions import Op, apply_batch, check_token, find_run, unmet_dependencies
 from statuskit.transitions import complete as complete_task
 from statuskit.transitions import complete_run as close_run
 from statuskit.transitions import fail as fail_task
@@ -118,17 +118,50 @@ class Tracker(TrackerBase):
         force: bool = False,
         owner: str | None = None,
         token: int | None = None,
+        strict: bool = False,
         dry_run: bool = False,
     ) -> Outcome:
-        """Mark a task in progress (a retry, counted, when it had failed)."""
+        """Mark a task in progress (a retry, counted, when it had failed).
+
+        A task whose dependencies are not all done starts anyway, and the outcome's
+        ``waiting_for`` names them (judged when first asked; on a task-scoped store the
+        dependencies are read then, just after the start); with ``strict`` such a start
+        raises :class:`~statuskit.InvalidTransition` instead, checked in the same update, so
+        a dependency finished meanwhile counts. An idempotent repeat reports none.
+        """
         now = self.clock()
-        return self._task_op(
-            task_id,
-            lambda s: start_task(s, task_id, now=now, force=force, owner=owner, token=token),
-            dry_run=dry_run,
-            token=token,
-            owner=owner,
+        started: list[PlanStatus] = []
+
+        def change(current: PlanStatus) -> PlanStatus:
+            new = start_task(
+                current, task_id, now=now, force=force, owner=owner, token=token, strict=strict
+            )
+            started[:] = [current] if new is not current else []
+            return new
+
+        store = self.store
+        scoped = isinstance(store, TaskScoped)
+        # A scoped store loads only the tasks named: a strict start needs the dependencies in
+        # the same update, so they are named too (one more read, for strict starts only).
+        also = self._view(task_id).dependencies if scoped and strict else ()
+        outcome = self._task_op(
+            task_id, change, dry_run=dry_run, token=token, owner=owner, also=also
         )
+        if not started:  # an idempotent repeat
+            return outcome
+        snapshot = started[0]
+
+        def waiting_for() -> tuple[tuple[str, str], ...]:
+            # Judged when first asked: on the snapshot the start was made on, or, for a
+            # scoped store that did not load the dependencies, on a read of them just after.
+            task = snapshot.task(task_id)
+            if not scoped or strict or not task.dependencies:
+                return unmet_dependencies(snapshot, task_id)
+            assert isinstance(store, TaskScoped)
+            others = store.read_tasks(task.dependencies).status.tasks
+            return unmet_dependencies(attrs.evolve(snapshot, tasks=(task, *others)), task_id)
+
+        return attrs.evolve(outcome, waiting_for=waiting_for)
 
     def complete(
         self,
@@ -139,7 +172,11 @@ class Tracker(TrackerBase):
         token: int | None = None,
         dry_run: bool = False,
     ) -> Outcome:
-        """Mark a task completed, with optional notes."""
+        """Mark a task completed, with optional notes.
+
+        On a task already completed, other ``notes`` replace the recorded ones (a change,
+        journaled; the times are kept); the same notes, or none, change nothing.
+        """
         now = self.clock()
         return self._task_op(
             task_id,
@@ -190,13 +227,21 @@ class Tracker(TrackerBase):
         *,
         force: bool = False,
         token: int | None = None,
+        clear_retries: bool = False,
         dry_run: bool = False,
     ) -> Outcome:
-        """Put a task back to pending, releasing its claim."""
+        """Put a task back to pending, releasing its claim.
+
+        ``retry_count`` and ``last_error`` are kept, so a retry limit still counts the
+        attempts made before the reset; ``clear_retries`` sets ``retry_count`` to 0 (also on
+        a task already pending).
+        """
         now = self.clock()
         return self._task_op(
             task_id,
-            lambda s: reset_task(s, task_id, now=now, force=force, token=token),
+            lambda s: reset_task(
+                s, task_id, now=now, force=force, token=token, clear_retries=clear_retries
+            ),
             dry_run=dry_run,
             token=token,
         )

@@ -17,6 +17,15 @@ The table (rows: from, columns: to)::
 :class:`~statuskit.InvalidTransition`; an unknown id raises :class:`~statuskit.TaskNotFound`
 with the closest ids.
 
+Two repeats are changes, not idempotent successes, because they carry something new:
+
+* completing a completed task with other ``notes`` replaces its notes (the earlier ones stay
+  in the journal); its times are kept: it was not completed again;
+* resetting a pending task with ``clear_retries`` clears a ``retry_count`` it kept.
+
+A start with ``strict`` is refused while a dependency of the task is not done (see
+:func:`unmet_dependencies`); without it the start goes ahead, and callers may warn.
+
 Fencing (see :mod:`statuskit.leases`): every move goes through :func:`check_token` first, so
 single moves and batches alike refuse a write to a leased task that does not carry its
 current claim token (:class:`~statuskit.StaleClaim`, nothing written), and a write carrying a
@@ -51,6 +60,7 @@ __all__ = [
     "start",
     "start_run",
     "transition",
+    "unmet_dependencies",
 ]
 
 _P = TaskState.PENDING
@@ -85,6 +95,34 @@ class Op:
     """Who starts the task (for a start)."""
     token: int | None = None
     """The claim token the writer holds (required for a leased task)."""
+    clear_retries: bool = False
+    """For a reset: also clear the task's ``retry_count`` (it is kept by default)."""
+    strict: bool = False
+    """For a start: refuse it while a dependency of the task is not done."""
+
+
+def unmet_dependencies(status: PlanStatus, task_id: str) -> tuple[tuple[str, str], ...]:
+    """The dependencies of a task that are not done, each with its state.
+
+    Returns:
+        ``(id, state)`` pairs in the task's dependency order; ``state`` is the dependency's
+        state value (``"pending"``, ``"failed"``...) or ``"missing"`` when the status has no
+        task with that id (a dependency the plan does not define is never done).
+
+    Raises:
+        TaskNotFound: no task has this id.
+
+    """
+    task = status.tasks[_index(status, task_id)]
+    states = {t.id: t.status for t in status.tasks if t.id in task.dependencies}
+    unmet = []
+    for dependency in task.dependencies:
+        state = states.get(dependency)
+        if state is None:
+            unmet.append((dependency, "missing"))
+        elif not state.is_done:
+            unmet.append((dependency, state.value))
+    return tuple(unmet)
 
 
 def check_token(task: Task, token: int | None, *, force: bool = False) -> Intent | None:
@@ -145,6 +183,7 @@ def _moved(
     reason: str | None,
     owner: str | None,
     token: int | None,
+    clear_retries: bool = False,
 ) -> Task:
     """The task after the move (the move is known to be allowed and to change something)."""
     if target is _I:
@@ -163,6 +202,7 @@ def _moved(
                 duration_ms=None,
                 error=None,
                 skip_reason=None,
+                retry_count=0 if clear_retries else task.retry_count,
             )
         )
     # A terminal state: completed, failed or skipped. Only an attempt that was running has a
@@ -229,30 +269,61 @@ def _check(task: Task, target: TaskState, force: bool, error: str | None) -> Non
         )
 
 
+def _repeated(task: Task, op: Op) -> Task:
+    """The task after a move to the state it is already in: itself, or with what is new.
+
+    A completion with other notes replaces them, and a reset that clears retries clears
+    them; every other repeat changes nothing (agents retry commands).
+    """
+    if op.target is _C and op.notes is not None and op.notes != task.notes:
+        return attrs.evolve(task, notes=op.notes)
+    if op.target is _P and op.clear_retries and task.retry_count:
+        return attrs.evolve(task, retry_count=0)
+    return task
+
+
+def _check_dependencies(status: PlanStatus, task: Task) -> None:
+    unmet = unmet_dependencies(status, task.id)
+    if unmet:
+        listed = ", ".join(f"{dep} ({state})" for dep, state in unmet)
+        raise InvalidTransition(
+            task.id,
+            task.status.value,
+            _I.value,
+            f"dependencies not done: {listed}; finish them first, or start it without strict",
+        )
+
+
 def _apply(status: PlanStatus, index: int, op: Op, now: datetime) -> PlanStatus:
     task = status.tasks[index]
     # Before the idempotence check: a stale worker must hear that it lost the task even
     # when its write would change nothing.
     forced = check_token(task, op.token, force=op.force)
     if task.status is op.target:
-        return status
-    _check(task, op.target, op.force, op.error)
-    new_task = _moved(
-        task,
-        op.target,
-        now=now,
-        notes=op.notes,
-        error=op.error,
-        reason=op.reason,
-        owner=op.owner,
-        token=op.token,
-    )
+        new_task = _repeated(task, op)
+        if new_task is task:
+            return status
+    else:
+        _check(task, op.target, op.force, op.error)
+        if op.target is _I and op.strict:
+            _check_dependencies(status, task)
+        new_task = _moved(
+            task,
+            op.target,
+            now=now,
+            notes=op.notes,
+            error=op.error,
+            reason=op.reason,
+            owner=op.owner,
+            token=op.token,
+            clear_retries=op.clear_retries,
+        )
     tasks = (*status.tasks[:index], new_task, *status.tasks[index + 1 :])
     phase = new_task.phase if op.target is _I and new_task.phase else status.current_phase
     intents = status.intents
     if forced is not None:
         intents = (*intents, forced)
-    if task.status is _C:
+    if task.status is _C and op.target is not _C:  # a notes update needs no override
         override = {"override": "completed", "to": op.target.value}
         intents = (*intents, Intent(kind="forced", task=task.id, details=override))
     return attrs.evolve(
@@ -272,14 +343,20 @@ def transition(
     force: bool = False,
     owner: str | None = None,
     token: int | None = None,
+    clear_retries: bool = False,
+    strict: bool = False,
 ) -> PlanStatus:
     """Move one task to ``target``; return ``status`` itself when it is already there.
+
+    A repeat that carries something new (other completion notes, a reset that clears
+    retries) changes the task in place; see the module documentation.
 
     Raises:
         TaskNotFound: no task has this id.
         StaleClaim: the task is leased and ``token`` is not its current claim token, or
             ``token`` is given and is not the task's current one (see :func:`check_token`).
-        InvalidTransition: the table forbids the move (or a failure has no error text).
+        InvalidTransition: the table forbids the move (or a failure has no error text, or
+            a ``strict`` start has dependencies not done).
 
     """
     op = Op(
@@ -291,6 +368,8 @@ def transition(
         force=force,
         owner=owner,
         token=token,
+        clear_retries=clear_retries,
+        strict=strict,
     )
     return _apply(status, _index(status, task_id), op, now)
 
@@ -303,13 +382,18 @@ def start(
     force: bool = False,
     owner: str | None = None,
     token: int | None = None,
+    strict: bool = False,
 ) -> PlanStatus:
     """Mark a task in progress (a retry when it had failed: ``retry_count`` + 1).
 
     Without ``token``, a start of a task that had a claim ends that claim (a person takes
-    the task over; a leased task needs ``force`` for it).
+    the task over; a leased task needs ``force`` for it). With ``strict``, a start while a
+    dependency is not done raises :class:`~statuskit.InvalidTransition` (``force`` does not
+    lift it); without it the start goes ahead (see :func:`unmet_dependencies`).
     """
-    return transition(status, task_id, _I, now=now, force=force, owner=owner, token=token)
+    return transition(
+        status, task_id, _I, now=now, force=force, owner=owner, token=token, strict=strict
+    )
 
 
 def complete(
@@ -321,7 +405,11 @@ def complete(
     force: bool = False,
     token: int | None = None,
 ) -> PlanStatus:
-    """Mark a task completed, with optional notes; ``duration_ms`` when it had been started."""
+    """Mark a task completed, with optional notes; ``duration_ms`` when it had been started.
+
+    On a task already completed, other ``notes`` replace its notes (a change; its times are
+    kept); the same notes, or none, change nothing.
+    """
     return transition(status, task_id, _C, now=now, notes=notes, force=force, token=token)
 
 
@@ -358,9 +446,17 @@ def reset(
     now: datetime,
     force: bool = False,
     token: int | None = None,
+    clear_retries: bool = False,
 ) -> PlanStatus:
-    """Put a task back to pending, its claim released (retry count and last error kept)."""
-    return transition(status, task_id, _P, now=now, force=force, token=token)
+    """Put a task back to pending, its claim and its attempt's outcome cleared.
+
+    ``retry_count`` and ``last_error`` are kept as history, so a retry limit counts the
+    attempts made before the reset too; ``clear_retries`` sets ``retry_count`` to 0 (also
+    on a task already pending), giving the task its whole retry budget again.
+    """
+    return transition(
+        status, task_id, _P, now=now, force=force, token=token, clear_retries=clear_retries
+    )
 
 
 def apply_batch(status: PlanStatus, ops: Iterable[Op], *, now: datetime) -> PlanStatus:

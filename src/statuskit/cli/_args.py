@@ -147,9 +147,19 @@ def add_plan_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None
     """The options that choose the plan and its store (also accepted after the command)."""
     default = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("plan and store (also accepted after the command)")
-    group.add_argument("--plan", type=nonempty, default=default, help="the plan's markdown file")
     group.add_argument(
-        "--status", type=nonempty, default=default, help="the status.json file (overrides)"
+        "--plan",
+        type=nonempty,
+        default=default,
+        metavar="PLAN.md",
+        help="the plan's markdown file ($STATUSKIT_PLAN, else .claude/current-plan.txt)",
+    )
+    group.add_argument(
+        "--status",
+        type=nonempty,
+        default=default,
+        metavar="FILE",
+        help="the status.json file itself (overrides --plan's layout and --store)",
     )
     group.add_argument(
         "--store",
@@ -170,6 +180,7 @@ def add_plan_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None
         "--output-dir",
         type=nonempty,
         default=default,
+        metavar="DIR",
         help=f"where the JSON layout keeps plan outputs ({DEFAULT_OUTPUT_DIR})",
     )
     group.add_argument(

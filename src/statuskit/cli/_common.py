@@ -46,12 +46,21 @@ def dry(args: argparse.Namespace) -> dict[str, Any]:
     return {"dryRun": True} if getattr(args, "dry_run", False) else {}
 
 
-def outcome_json(outcome: Outcome, args: argparse.Namespace, store: str) -> dict[str, Any]:
-    """The document of a task operation: the task after it, and the summary."""
+def outcome_json(
+    outcome: Outcome, args: argparse.Namespace, store: str, *, message: str | None = None
+) -> dict[str, Any]:
+    """The document of a task operation: the task after it, and the summary.
+
+    ``message`` says what the operation did that the task alone does not show; an
+    idempotent repeat says "unchanged" before it.
+    """
     task = outcome.task
     result: dict[str, Any] = {"ok": True, "changed": outcome.changed, "task": task_json(task)}
     if not outcome.changed:
-        result["message"] = f"unchanged: task {task.id} is already {task.status.value}"
+        unchanged = f"unchanged: task {task.id} is already {task.status.value}"
+        result["message"] = f"{unchanged}; {message}" if message else unchanged
+    elif message:
+        result["message"] = message
     result.update(dry(args))
     result["summary"] = summary_json(outcome.summary)
     result["store"] = store

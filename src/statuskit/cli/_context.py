@@ -13,7 +13,7 @@ import os
 from typing import TYPE_CHECKING
 
 from statuskit.cli._args import DEFAULT_OUTPUT_DIR
-from statuskit.cli._errors import CliError
+from statuskit.cli._errors import CliError, Hints
 
 if TYPE_CHECKING:
     from statuskit import StatusStore, Tracker
@@ -135,6 +135,35 @@ class Context:
         # pointer file did not choose this status, so they are no evidence of a mismatch.
         plan = self.plan_arg if self.status_arg else self.plan_path(required=False)
         return Tracker(self.store(), plan_path=plan)
+
+    # ------------------------------------------------------------------ hints
+
+    def hints(self) -> Hints:
+        """How a hint names a command: with the plan and store options this call was given.
+
+        Options from the environment or the pointer file are left out: they choose the same
+        status again when the printed command runs in the same shell and folder.
+        """
+        prefix = ["statuskit"]
+        for flag, value in (
+            ("--plan", self.plan_arg),
+            ("--status", self.status_arg),
+            ("--store", self.store_arg),
+            ("--plan-key", self.plan_key_arg),
+            ("--output-dir", getattr(self.args, "output_dir", None)),
+        ):
+            if value:
+                # --flag=VALUE keeps a value that starts with "-" from reading as an option.
+                prefix += [f"{flag}={value}"] if value.startswith("-") else [flag, value]
+        try:
+            plan_known = self.plan_path(required=False) is not None
+        except CliError:
+            plan_known = False
+        return Hints(prefix, plan_known=plan_known)
+
+    def command(self, *words: str, needs_plan: bool = False) -> str:
+        """A command line for a hint, runnable as printed (see :meth:`hints`)."""
+        return self.hints().command(*words, needs_plan=needs_plan)
 
     def location(self) -> str | None:
         """Where the opened store keeps the status (``None``: no store was opened)."""

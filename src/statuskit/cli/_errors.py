@@ -4,16 +4,20 @@ Every failure leaves as ``{"ok": false, "error": {code, message, hint, details}}
 exit code of its kind. Only statuskit's own errors, the operating system's refusals and a
 few named outside errors are translated; anything else is ``internal`` — a bug in statuskit,
 never blamed on the user.
+
+A hint that names a command names it runnable as printed: with the plan and store options
+the failed call was given (:class:`Hints`), so that copying it acts on the same status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shlex
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from statuskit import errors
 
-__all__ = ["EXIT_CODES", "CliError", "error_document", "translate"]
+__all__ = ["EXIT_CODES", "CliError", "Hints", "error_document", "translate"]
 
 #: Exit code for each error code (``error.code`` in the JSON).
 EXIT_CODES: dict[str, int] = {
@@ -54,16 +58,40 @@ class CliError(Exception):
         return EXIT_CODES[self.code]
 
 
-def _not_found_task(exc: errors.TaskNotFound) -> CliError:
+class Hints:
+    """How hints name commands: ``statuskit`` and the options of the call that failed.
+
+    Args:
+        prefix: ``statuskit`` and the plan and store options as the call was given them.
+        plan_known: the call's plan file is known (from an option, ``$STATUSKIT_PLAN`` or the
+            pointer file), so a command that needs it finds it as printed.
+
+    """
+
+    def __init__(self, prefix: Sequence[str] = ("statuskit",), *, plan_known: bool = True):
+        self.prefix = tuple(prefix)
+        self.plan_known = plan_known
+
+    def command(self, *words: str, needs_plan: bool = False) -> str:
+        """The command line, quoted for a shell and in backticks.
+
+        ``needs_plan``: the command reads the plan file; when this call did not know it, a
+        ``--plan PLAN.md`` placeholder says what is missing.
+        """
+        plan = ["--plan", "PLAN.md"] if needs_plan and not self.plan_known else []
+        return "`" + shlex.join([*self.prefix, *plan, *words]) + "`"
+
+
+def _not_found_task(exc: errors.TaskNotFound, hints: Hints) -> CliError:
     hint = (
         "did you mean " + ", ".join(exc.suggestions) + "?"
         if exc.suggestions
-        else "run `statuskit status --tasks` to list the tasks"
+        else f"run {hints.command('status', '--tasks')} to list the tasks"
     )
     return CliError("not_found", str(exc), hint, task=exc.task_id)
 
 
-def _transition(exc: errors.InvalidTransition) -> CliError:
+def _transition(exc: errors.InvalidTransition, hints: Hints) -> CliError:
     return CliError(
         "invalid_transition",
         str(exc),
@@ -74,7 +102,7 @@ def _transition(exc: errors.InvalidTransition) -> CliError:
     )
 
 
-def _lock(exc: errors.LockTimeout) -> CliError:
+def _lock(exc: errors.LockTimeout, hints: Hints) -> CliError:
     if exc.holder_pid:
         hint = (
             f"process {exc.holder_pid} holds the lock; retry, raise --lock-timeout, or check "
@@ -88,11 +116,13 @@ def _lock(exc: errors.LockTimeout) -> CliError:
     return CliError("lock_busy", str(exc), hint, holder=exc.holder)
 
 
-def _corrupt(exc: errors.CorruptStatus) -> CliError:
+def _corrupt(exc: errors.CorruptStatus, hints: Hints) -> CliError:
     hint = (
-        "run `statuskit validate --repair` to restore the newest valid backup"
+        f"run {hints.command('validate', '--repair')} to restore the newest valid backup"
         if exc.backups
-        else "no backup exists: `statuskit validate --repair --rebuild` rebuilds from the plan"
+        else "no backup exists: "
+        + hints.command("validate", "--repair", "--rebuild", needs_plan=True)
+        + " rebuilds from the plan (every task pending)"
     )
     return CliError(
         "corrupt",
@@ -104,7 +134,7 @@ def _corrupt(exc: errors.CorruptStatus) -> CliError:
     )
 
 
-def _stale(exc: errors.StaleClaim) -> CliError:
+def _stale(exc: errors.StaleClaim, hints: Hints) -> CliError:
     if exc.token is None:
         hint = (
             "the task is claimed: pass the claim's token (--token T, as `claim` printed it), "
@@ -126,87 +156,97 @@ def _stale(exc: errors.StaleClaim) -> CliError:
     )
 
 
-def _os_error(exc: OSError) -> CliError:
+def _os_error(exc: OSError, hints: Hints) -> CliError:
     where = f": {exc.filename}" if exc.filename else ""
     return CliError("io_error", f"{exc.strerror or exc}{where}", "check the path and permissions")
 
 
+def _status_missing(exc: errors.StatusMissing, hints: Hints) -> CliError:
+    if exc.backups:
+        return CliError(
+            "not_found",
+            str(exc),
+            f"{hints.command('validate', '--repair')} restores the newest valid backup",
+            path=exc.path,
+            backups=list(exc.backups),
+        )
+    return CliError(
+        "not_found",
+        f"no status at {exc.path}",
+        f"create it from the plan with {hints.command('init', needs_plan=True)}",
+        path=exc.path,
+        backups=[],
+    )
+
+
+def _status_exists(exc: errors.StatusExists, hints: Hints) -> CliError:
+    if exc.backups:
+        hint = (
+            f"{hints.command('validate', '--repair')} restores the newest valid backup; "
+            f"{hints.command('init', '--force', needs_plan=True)} starts over (the backups "
+            "are set aside, not deleted)"
+        )
+    else:
+        hint = (
+            f"{hints.command('sync-check', needs_plan=True)} compares it with the plan, "
+            f"{hints.command('sync-check', '--apply', needs_plan=True)} brings it up to date"
+        )
+    return CliError("exists", str(exc), hint, backups=list(exc.backups))
+
+
+def _findings_missing(exc: errors.FindingsNotFound, hints: Hints) -> CliError:
+    return CliError(
+        "not_found",
+        str(exc),
+        f"findings were never written for task {exc.task_id}; "
+        f"{hints.command('write-findings', exc.task_id, '--stdin')} stores the text it reads "
+        "on stdin (or --file PATH)",
+        task=exc.task_id,
+    )
+
+
+def _fixed(code: str, hint: str) -> Callable[[Any, Hints], CliError]:
+    """A builder for an error whose hint names no command."""
+    return lambda exc, hints: CliError(code, str(exc), hint)
+
+
 # Most specific first: the first class the error is an instance of decides.
-_TABLE: tuple[tuple[type[BaseException], Callable[[Any], CliError]], ...] = (
-    (CliError, lambda exc: exc),
+_TABLE: tuple[tuple[type[BaseException], Callable[[Any, Hints], CliError]], ...] = (
+    (CliError, lambda exc, hints: exc),
     (errors.TaskNotFound, _not_found_task),
     (
         errors.RunNotFound,
-        lambda exc: CliError("not_found", str(exc), "list the runs with `statuskit status`"),
-    ),
-    (
-        errors.RunExists,
-        lambda exc: CliError("exists", str(exc), "choose another --run-id, or leave it out"),
-    ),
-    (
-        errors.FindingsNotFound,
-        lambda exc: CliError(
-            "not_found", str(exc), "write them first with `statuskit write-findings`"
-        ),
-    ),
-    (
-        errors.StatusMissing,
-        lambda exc: CliError(
+        lambda exc, hints: CliError(
             "not_found",
             str(exc),
-            "`statuskit validate --repair` restores the newest valid backup"
-            if exc.backups
-            else "create it with `statuskit --plan PLAN.md init`",
-            path=exc.path,
-            backups=list(exc.backups),
+            f"{hints.command('status', '--tasks')} lists the runs; "
+            f"{hints.command('start-run')} opens one",
         ),
     ),
-    (
-        errors.InvalidTaskId,
-        lambda exc: CliError("usage", str(exc), "task ids look like 1.2 or 3.4.1"),
-    ),
+    (errors.RunExists, _fixed("exists", "choose another --run-id, or leave it out")),
+    (errors.FindingsNotFound, _findings_missing),
+    (errors.StatusMissing, _status_missing),
+    (errors.InvalidTaskId, _fixed("usage", "task ids look like 1.2 or 3.4.1")),
     (errors.InvalidTransition, _transition),
     (errors.LockTimeout, _lock),
-    (
-        errors.RepairRefused,
-        lambda exc: CliError("corrupt", str(exc), "restore a copy by hand, or use --rebuild"),
-    ),
+    (errors.RepairRefused, _fixed("corrupt", "restore a copy by hand, or use --rebuild")),
     (
         errors.DuplicateTaskIds,
-        lambda exc: CliError(
+        lambda exc, hints: CliError(
             "corrupt",
             str(exc),
-            "edit the status so that each id names one task (`statuskit validate` lists "
-            "them); no write is accepted before",
+            f"edit the status so that each id names one task ({hints.command('validate')} "
+            "lists them); no write is accepted before",
             ids=list(exc.ids),
         ),
     ),
     (errors.CorruptStatus, _corrupt),
-    (
-        errors.SchemaTooNew,
-        lambda exc: CliError("schema_too_new", str(exc), "upgrade statuskit to change this status"),
-    ),
-    (
-        errors.StatusExists,
-        lambda exc: CliError(
-            "exists",
-            str(exc),
-            "`statuskit validate --repair` restores the newest valid backup; `statuskit "
-            "init --force` starts over (the backups are set aside, not deleted)"
-            if exc.backups
-            else "use `statuskit sync-check` to compare it with the plan",
-            backups=list(exc.backups),
-        ),
-    ),
-    (
-        errors.PlanError,
-        lambda exc: CliError(
-            "plan_error", str(exc), "a plan has '## Phase N: ...' and '- [ ] N.N' tasks"
-        ),
-    ),
+    (errors.SchemaTooNew, _fixed("schema_too_new", "upgrade statuskit to change this status")),
+    (errors.StatusExists, _status_exists),
+    (errors.PlanError, _fixed("plan_error", "a plan has '## Phase N: ...' and '- [ ] N.N' tasks")),
     (
         errors.PlanMismatch,
-        lambda exc: CliError(
+        lambda exc, hints: CliError(
             "plan_mismatch",
             str(exc),
             "give this plan its own status: --plan-key KEY, or another --output-dir / --status",
@@ -215,19 +255,14 @@ _TABLE: tuple[tuple[type[BaseException], Callable[[Any], CliError]], ...] = (
         ),
     ),
     (errors.StaleClaim, _stale),
-    (
-        errors.StoreNotSupported,
-        lambda exc: CliError("usage", str(exc), "see docs/cli.md, 'Choosing the store'"),
-    ),
+    (errors.StoreNotSupported, _fixed("usage", "see docs/cli.md, 'Choosing the store'")),
     (
         errors.StoreUnavailable,
-        lambda exc: CliError(
-            "unavailable", str(exc), "nothing was written; retry when the store is back"
-        ),
+        _fixed("unavailable", "nothing was written; retry when the store is back"),
     ),
     (
         errors.UnsafePath,
-        lambda exc: CliError(
+        lambda exc, hints: CliError(
             "io_error",
             str(exc),
             "statuskit writes only regular files and folders of its own next to the status: "
@@ -235,16 +270,20 @@ _TABLE: tuple[tuple[type[BaseException], Callable[[Any], CliError]], ...] = (
             path=exc.path,
         ),
     ),
-    (KeyboardInterrupt, lambda exc: CliError("interrupted", "interrupted", "")),
+    (KeyboardInterrupt, lambda exc, hints: CliError("interrupted", "interrupted", "")),
     (OSError, _os_error),
 )
 
 
-def translate(exc: BaseException) -> CliError:
-    """A statuskit (or OS) error as the CLI reports it; anything else is ``internal``."""
+def translate(exc: BaseException, hints: Hints | None = None) -> CliError:
+    """A statuskit (or OS) error as the CLI reports it; anything else is ``internal``.
+
+    ``hints``: how the call was made, for hints that name a command (default: plain
+    ``statuskit``).
+    """
     for kind, build in _TABLE:
         if isinstance(exc, kind):
-            return build(exc)
+            return build(exc, hints or Hints())
     return CliError(
         "internal",
         f"{type(exc).__name__}: {exc}",

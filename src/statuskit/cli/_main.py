@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from statuskit.cli._args import add_plan_options
 from statuskit.cli._context import Context
-from statuskit.cli._errors import CliError, error_document, translate
+from statuskit.cli._errors import CliError, Hints, error_document, translate
 from statuskit.cli._output import OutputFailed, emit, emit_text, flush
 from statuskit.cli._table import COMMANDS, Command, by_name
 
@@ -147,7 +147,8 @@ def _not_text(argv: list[str]) -> CliError | None:
     return None
 
 
-def _dispatch(args_list: list[str]) -> int:
+def _dispatch(args_list: list[str], contexts: list[Context]) -> int:
+    """Parse and run one command; its Context is appended to ``contexts`` (for the hints)."""
     problem = _not_text(args_list)
     if problem is not None:
         raise problem
@@ -173,6 +174,7 @@ def _dispatch(args_list: list[str]) -> int:
     assert command is not None
     handler = getattr(_module(command), "run_" + command.function_suffix)
     ctx = Context(args)
+    contexts.append(ctx)
     try:
         result = handler(ctx, args)
         location = ctx.location()
@@ -193,6 +195,14 @@ def _dispatch(args_list: list[str]) -> int:
         exc.mutating = command.mutating
         raise
     return 0
+
+
+def _hints(contexts: list[Context]) -> Hints | None:
+    """The hints of the call that failed (``None`` before its options were parsed)."""
+    try:
+        return contexts[0].hints() if contexts else None
+    except Exception:  # a hint must never hide the error it explains
+        return None
 
 
 def _report(error: CliError) -> int:
@@ -218,9 +228,10 @@ def _on_sigterm(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (the console script exits with it)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    contexts: list[Context] = []
     try:
         try:
-            return _dispatch(args_list)
+            return _dispatch(args_list, contexts)
         except SystemExit as exc:  # --help and argparse's own exits
             flush()
             return exc.code if isinstance(exc.code, int) else 0
@@ -239,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        return _report(translate(exc))
+        return _report(translate(exc, _hints(contexts)))
 
 
 def console() -> NoReturn:

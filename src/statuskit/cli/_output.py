@@ -15,7 +15,16 @@ from typing import Any
 
 from statuskit._jsontext import escape
 
-__all__ = ["GuardedStdout", "OutputFailed", "dumps_line", "emit", "emit_text", "flush", "warn"]
+__all__ = [
+    "GuardedStdout",
+    "OutputFailed",
+    "dumps_line",
+    "emit",
+    "emit_raw",
+    "emit_text",
+    "flush",
+    "warn",
+]
 
 
 class OutputFailed(Exception):
@@ -114,6 +123,26 @@ def _isatty(out: Any) -> bool:
 def emit_text(text: str) -> None:
     """Print human text (commands whose format option asks for it)."""
     _write(text if text.endswith("\n") else text + "\n")
+
+
+def emit_raw(text: str) -> None:
+    """Print ``text`` exactly: its UTF-8 bytes, no newline added, no newline translation.
+
+    Written to the binary stream under stdout when there is one, so that neither the
+    locale's encoding nor the platform's line endings change a byte.
+    """
+    out = sys.stdout
+    binary = getattr(out, "buffer", None)
+    if binary is None:
+        _write(text)
+        return
+    try:
+        out.flush()  # anything already written as text goes first
+        binary.write(text.encode("utf-8"))
+        binary.flush()
+    except (OSError, ValueError) as exc:
+        _silence_stdout()
+        raise OutputFailed(str(exc) or type(exc).__name__) from None
 
 
 def warn(message: str) -> None:

@@ -4,7 +4,13 @@ Findings come from a regular file, a pipe (``--file <(cmd)``) or stdin, and are 
 limit (:data:`DEFAULT_MAX_BYTES`, ``--max-bytes``, ``$STATUSKIT_FINDINGS_MAX_BYTES``): at most
 one byte more than the limit is ever read, so ``--file /dev/zero`` or an endless pipe stops
 with a clear error instead of filling memory. Devices, sockets and folders are refused before
-they are opened. The text must be UTF-8; the error names the source and the byte.
+they are opened. The text must be UTF-8; the error names the source and the byte. Findings
+that are empty or only whitespace are refused (``--allow-empty`` stores them on purpose): an
+empty pipe (``< /dev/null``, a command that printed nothing) is a mistake far more often
+than a finding.
+
+``read-findings --raw`` prints the text exactly as stored (bytes as written, no newline
+added) instead of a JSON document; errors are still JSON, with their exit code.
 """
 
 from __future__ import annotations
@@ -13,13 +19,17 @@ import argparse
 import os
 import stat
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from statuskit.cli._args import byte_size, task_id
 from statuskit.cli._common import dry
 from statuskit.cli._context import Context
 from statuskit.cli._errors import CliError
+from statuskit.cli._output import emit_raw
 from statuskit.cli.tasks import add_token
+
+if TYPE_CHECKING:
+    from statuskit import FindingsNotFound
 
 DEFAULT_MAX_BYTES = 10 << 20
 """The largest findings accepted by default: 10 MiB."""
@@ -41,6 +51,11 @@ def args_write_findings(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help=f"the largest findings accepted, e.g. 512k, 50M (${MAX_BYTES_ENV}; 10M)",
+    )
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="store findings that are empty or only whitespace (refused by default)",
     )
 
 
@@ -144,9 +159,25 @@ def _from_file(path: str, limit: int) -> str:
     return _decode(data, f"findings file {path}")
 
 
+def _refuse_empty(text: str, source: str) -> None:
+    if text.strip():
+        return
+    size = len(text.encode("utf-8"))
+    unit = "byte" if size == 1 else "bytes"
+    held = "nothing (0 bytes)" if not size else f"only whitespace ({size} {unit})"
+    raise CliError(
+        "usage",
+        f"{source} held {held}: no findings to store; nothing was written",
+        "pipe the findings in, or give --file PATH; --allow-empty stores empty findings on purpose",
+        bytes=size,
+    )
+
+
 def run_write_findings(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     limit = _limit(args)
     text = _from_stdin(limit) if args.stdin else _from_file(args.file, limit)
+    if not args.allow_empty:
+        _refuse_empty(text, "stdin" if args.stdin else f"findings file {args.file}")
     tracker = ctx.tracker()
     location = tracker.write_findings(args.task_id, text, token=args.token, dry_run=args.dry_run)
     return {
@@ -163,11 +194,46 @@ def args_read_findings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "task_id", type=task_id, metavar="TASK_ID", help="the task, as the plan numbers it (1.2)"
     )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="print the text exactly as stored, not a JSON document (errors stay JSON)",
+    )
 
 
-def run_read_findings(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
+def _missing(ctx: Context, exc: FindingsNotFound) -> CliError:
+    """Never written, or written and then lost: the hint differs."""
+    from statuskit import StatusKitError
+
+    try:
+        recorded = ctx.tracker().status().task(exc.task_id).findings_path
+    except StatusKitError:
+        recorded = None
+    write = ctx.command("write-findings", exc.task_id, "--stdin")
+    if recorded is None:
+        hint = (
+            f"findings were never written for task {exc.task_id}; {write} stores the text it "
+            "reads on stdin (or --file PATH)"
+        )
+    else:
+        hint = (
+            f"task {exc.task_id} records findings at {recorded}, but they are gone (deleted "
+            f"or moved?); write them again with {write}"
+        )
+    return CliError("not_found", str(exc), hint, task=exc.task_id, recorded=recorded)
+
+
+def run_read_findings(ctx: Context, args: argparse.Namespace) -> dict[str, Any] | int:
+    from statuskit import FindingsNotFound
+
     tracker = ctx.tracker()
-    text = tracker.read_findings(args.task_id)
+    try:
+        text = tracker.read_findings(args.task_id)
+    except FindingsNotFound as exc:
+        raise _missing(ctx, exc) from None
+    if args.raw:
+        emit_raw(text)
+        return 0
     return {
         "ok": True,
         "task": args.task_id,

@@ -21,7 +21,11 @@ def args_log(parser: argparse.ArgumentParser) -> None:
         help="only the events about this task",
     )
     parser.add_argument(
-        "--since", type=token, default=0, metavar="REV", help="only events after revision REV"
+        "--since",
+        type=token,
+        default=0,
+        metavar="REV",
+        help="only events after revision REV (0: from the start)",
     )
     parser.add_argument(
         "--limit", type=count, metavar="N", help="only the newest N events (after --since)"

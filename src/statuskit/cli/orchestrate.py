@@ -30,11 +30,23 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         "(default: $STATUSKIT_AGENT_CMD, [tool.statuskit] agent in pyproject.toml, "
         "agent in .statuskit.toml, then Claude Code; see docs/howto/claude-code.md)",
     )
-    agent.add_argument("--simulate", metavar="SCENARIO", help="ok, flaky, fail, hang or crash")
-    parser.add_argument("--batch", type=count, default=1, help="tasks per agent session (1)")
-    parser.add_argument("--max-iterations", type=count, default=50, help="agent sessions (50)")
+    agent.add_argument(
+        "--simulate",
+        metavar="SCENARIO",
+        help="use the built-in simulated agent: ok, flaky, fail, hang or crash",
+    )
     parser.add_argument(
-        "--timeout", type=seconds, default=1800.0, help="seconds per session (1800)"
+        "--batch", type=count, default=1, metavar="N", help="tasks per agent session (1)"
+    )
+    parser.add_argument(
+        "--max-iterations", type=count, default=50, metavar="N", help="agent sessions at most (50)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=1800.0,
+        metavar="S",
+        help="seconds an agent session may last before it is ended (1800)",
     )
     parser.add_argument(
         "--result-grace",
@@ -43,18 +55,33 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds an agent may run on after its result line before it is ended (10)",
     )
-    parser.add_argument("--retries", type=count, default=2, help="retries per task (2)")
+    parser.add_argument(
+        "--retries",
+        type=count,
+        default=2,
+        metavar="N",
+        help="times a failed task is retried (2); `reset TASK_ID --retries` gives it them again",
+    )
     parser.add_argument(
         "--lease",
         type=duration,
         default=None,
-        help="how long a claim lasts between heartbeats (default: longer than a session)",
+        metavar="D",
+        help="how long a claim lasts between heartbeats, e.g. 45m (default: longer than a session)",
     )
     parser.add_argument(
-        "--stuck-after", type=duration, default=None, help="fail tasks in progress longer (45m)"
+        "--stuck-after",
+        type=duration,
+        default=None,
+        metavar="D",
+        help="mark tasks in progress for longer than D failed, e.g. 45m (default: never)",
     )
     parser.add_argument(
-        "--backoff", type=seconds, default=2.0, help="seconds before a first retry (2)"
+        "--backoff",
+        type=seconds,
+        default=2.0,
+        metavar="S",
+        help="seconds before a first retry, doubled for each further one (2)",
     )
     parser.add_argument(
         "--log-cap",
@@ -270,9 +297,11 @@ def _execute(ctx: Context, args: argparse.Namespace, *, backoff: float) -> dict[
     document = _result_document(result)
     if result.outcome == "complete":
         return {"ok": True, **document}
-    reset = shlex.join([*config.cli, "reset", result.failed[0] if result.failed else "TASK_ID"])
+    # --retries: a plain reset keeps the retry count, so the next run would try only once.
+    failed = result.failed[0] if result.failed else "TASK_ID"
+    reset = shlex.join([*config.cli, "reset", failed, "--retries"])
     hints = {
-        "blocked": f"fix the cause, then `{reset}` and run again",
+        "blocked": f"fix the cause, then `{reset}` (its retries again) and run again",
         "out_of_iterations": "run again, or raise --max-iterations",
         "interrupted": "run again to go on: the tasks it held are pending again",
         "agent_missing": "check --agent-cmd (see docs/howto/claude-code.md)",
@@ -293,10 +322,17 @@ def args_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", help="folder for the demo (default: a new temporary folder)")
     parser.add_argument("--no-tui", action="store_true", help="plain lines instead of the UI")
     parser.add_argument(
-        "--scenario", default="flaky", help="ok, flaky, fail, hang or crash (flaky)"
+        "--scenario",
+        default="flaky",
+        metavar="NAME",
+        help="what the simulated agent does: ok, flaky, fail, hang or crash (flaky)",
     )
     parser.add_argument(
-        "--timeout", type=seconds, default=20.0, help="seconds per agent session (20)"
+        "--timeout",
+        type=seconds,
+        default=20.0,
+        metavar="S",
+        help="seconds an agent session may last before it is ended (20)",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING, Any
 
 from statuskit.cli._common import dry
@@ -36,6 +37,38 @@ def args_init(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _new_folder(status_path: str) -> str | None:
+    """The outermost folder above ``status_path`` that does not exist yet (``None``: all do)."""
+    folder = os.path.dirname(status_path)
+    missing = None
+    while folder and not os.path.exists(folder):
+        missing = folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return missing
+
+
+def _say_created(location: str, tasks: int, new: str | None, *, dry: bool) -> None:
+    """One stderr line: where init wrote, and the folders it made for it."""
+    import sys
+
+    verb = "would create" if dry else "created"
+    line = f"statuskit: {verb} {location} ({tasks} tasks)"
+    if new is not None:
+        made = "would make" if dry else "made"
+        line += (
+            f"; {made} the folder {new}{os.sep} for it (--output-dir DIR or --status FILE "
+            "puts the status elsewhere)"
+        )
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def run_init(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     from statuskit import StatusExists
     from statuskit.planfile import status_from_plan
@@ -54,6 +87,10 @@ def run_init(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
         from_checkboxes=args.from_checkboxes,
     )
     store = ctx.store()
+    # The JSON layout makes the folders it needs (docs/plan-outputs/<plan>/ by default, even
+    # in a project without docs/): said, so that nobody has to look for the status.
+    json_layout = ctx.status_arg is not None or ctx.store_url() is None
+    new = _new_folder(ctx.status_path()) if json_layout else None
     if not args.dry_run:
         try:
             store.create(status, force=args.force)
@@ -61,10 +98,12 @@ def run_init(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
             if not exc.backups:
                 ctx.tracker().status()  # PlanMismatch when the status is another plan's
             raise
+    _say_created(store.location, len(status.tasks), new, dry=args.dry_run)
     return {
         "ok": True,
         "created": not args.dry_run,
         "statusPath": store.location,
+        "newFolder": new,
         "planPath": plan_path,
         "planName": status.plan_name,
         "tasks": len(status.tasks),
@@ -107,7 +146,7 @@ def run_validate(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
         raise CliError(
             "check_failed",
             f"{len(errors)} error(s) in {tracker.store.location}",
-            "fix them by hand; `statuskit validate --repair` fixes only what is safe",
+            f"fix them by hand; {ctx.command('validate', '--repair')} fixes only what is safe",
             problems=listed,
         )
     return {"ok": True, "valid": True, "problems": listed}
@@ -161,7 +200,7 @@ def run_sync_check(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
         raise CliError(
             "check_failed",
             "plan and status differ",
-            "see the report; `statuskit sync-check --apply` brings the status up to date",
+            f"see the report; {ctx.command('sync-check', '--apply')} brings the status up to date",
             **{key: value for key, value in document.items() if key != "ok"},
         )
     return document

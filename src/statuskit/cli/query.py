@@ -217,7 +217,13 @@ def run_progress(ctx: Context, args: argparse.Namespace) -> dict[str, Any] | str
 
 
 def args_retryable(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max", type=count, default=2, help="retry limit (2)")
+    parser.add_argument(
+        "--max",
+        type=count,
+        default=2,
+        metavar="N",
+        help="the retry limit: tasks retried fewer times than this (2)",
+    )
 
 
 def run_retryable(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
@@ -230,6 +236,7 @@ def args_detect_stuck(parser: argparse.ArgumentParser) -> None:
         "--after",
         type=duration,
         default=duration("30m"),
+        metavar="D",
         help="unleased tasks in progress this long are stuck, e.g. 45m, 2h (30m); leased "
         "ones are stuck when their lease expired",
     )

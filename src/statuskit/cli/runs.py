@@ -11,7 +11,7 @@ from statuskit.cli._context import Context
 
 
 def args_start_run(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run-id", help="the run's id (default run-<epoch ms>)")
+    parser.add_argument("--run-id", metavar="ID", help="the run's id (default run-<epoch ms>)")
 
 
 def run_start_run(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
@@ -21,9 +21,13 @@ def run_start_run(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def args_complete_run(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run-id", help="the run to close (default: the latest open one)")
-    parser.add_argument("--completed", type=count, help="tasks the run completed")
-    parser.add_argument("--failed", type=count, help="tasks the run failed")
+    parser.add_argument(
+        "--run-id", metavar="ID", help="the run to close (default: the latest open one)"
+    )
+    parser.add_argument(
+        "--completed", type=count, metavar="N", help="how many tasks the run completed"
+    )
+    parser.add_argument("--failed", type=count, metavar="N", help="how many tasks the run failed")
 
 
 def run_complete_run(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:

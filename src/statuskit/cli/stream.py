@@ -13,9 +13,17 @@ from statuskit.cli._output import GuardedStdout
 
 
 def args_stream(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", nargs="?", default="-", help="a capture, or - for stdin (-)")
+    parser.add_argument(
+        "file", nargs="?", default="-", metavar="FILE", help="a capture, or - for stdin (-)"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per event")
-    parser.add_argument("--max-line", type=count, default=None, help="longest line, bytes")
+    parser.add_argument(
+        "--max-line",
+        type=count,
+        default=None,
+        metavar="BYTES",
+        help="the longest input line; a longer one becomes an error event (16 MiB)",
+    )
 
 
 def run_stream(ctx: Context, args: argparse.Namespace) -> int:

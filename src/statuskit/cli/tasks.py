@@ -2,6 +2,11 @@
 
 Every write to a task takes ``--token T``: once a task is claimed, its writes must carry the
 token the claim gave (exit 15 ``stale_claim`` otherwise); ``--force`` overrides, recorded.
+
+What a first hour trips over is said, not silently done: ``mark-started`` of a task whose
+dependencies are not done warns on stderr and lists them (``--strict`` refuses); a repeated
+``mark-complete`` with other notes replaces the notes and says so; ``reset`` says whether it
+kept the retry count (``--retries`` clears it).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from statuskit.cli._args import count, duration, task_id, token
 from statuskit.cli._common import dry, outcome_json, task_json
 from statuskit.cli._context import Context
 from statuskit.cli._errors import CliError
+from statuskit.cli._output import warn
 
 
 def add_token(parser: argparse.ArgumentParser) -> None:
@@ -41,19 +47,44 @@ def _task_args(parser: argparse.ArgumentParser) -> None:
 def args_mark_started(parser: argparse.ArgumentParser) -> None:
     _task_args(parser)
     parser.add_argument("--owner", help="who works on it")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse to start while a dependency is not done (exit 4); without it, a warning",
+    )
 
 
 def run_mark_started(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     tracker = ctx.tracker()
     outcome = tracker.start(
-        args.task_id, force=args.force, owner=args.owner, token=args.token, dry_run=args.dry_run
+        args.task_id,
+        force=args.force,
+        owner=args.owner,
+        token=args.token,
+        strict=args.strict,
+        dry_run=args.dry_run,
     )
-    return outcome_json(outcome, args, tracker.store.location)
+    document = outcome_json(outcome, args, tracker.store.location)
+    if outcome.waiting_for:
+        listed = ", ".join(f"{dep} ({state})" for dep, state in outcome.waiting_for)
+        verb = "would start" if args.dry_run else "started"
+        warn(
+            f"task {args.task_id} {verb} before its dependencies are done: {listed} "
+            "(--strict refuses such a start)"
+        )
+        document["waitingFor"] = [
+            {"id": dep, "status": state} for dep, state in outcome.waiting_for
+        ]
+    return document
 
 
 def args_mark_complete(parser: argparse.ArgumentParser) -> None:
     _task_args(parser)
-    parser.add_argument("--notes", help="what was done")
+    parser.add_argument(
+        "--notes",
+        help="what was done; on a task already completed, other notes replace the recorded "
+        "ones (the journal keeps the earlier notes)",
+    )
 
 
 def run_mark_complete(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
@@ -61,7 +92,14 @@ def run_mark_complete(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     outcome = tracker.complete(
         args.task_id, notes=args.notes, force=args.force, token=args.token, dry_run=args.dry_run
     )
-    return outcome_json(outcome, args, tracker.store.location)
+    message = None
+    before = outcome.before
+    if outcome.changed and before is not None and before.status is outcome.task.status:
+        message = (
+            f"task {args.task_id} was already completed: its notes were replaced (the "
+            f"journal keeps the earlier ones: {ctx.command('log', args.task_id)})"
+        )
+    return outcome_json(outcome, args, tracker.store.location, message=message)
 
 
 def args_mark_failed(parser: argparse.ArgumentParser) -> None:
@@ -94,12 +132,35 @@ def run_mark_skipped(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
 
 def args_reset(parser: argparse.ArgumentParser) -> None:
     _task_args(parser)
+    parser.add_argument(
+        "--retries",
+        action="store_true",
+        help="also clear the retry count, giving the task all its retries again (by default "
+        "it is kept, with the last error, and counts against --max-retries / run --retries)",
+    )
 
 
 def run_reset(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     tracker = ctx.tracker()
-    outcome = tracker.reset(args.task_id, force=args.force, token=args.token, dry_run=args.dry_run)
-    return outcome_json(outcome, args, tracker.store.location)
+    outcome = tracker.reset(
+        args.task_id,
+        force=args.force,
+        token=args.token,
+        clear_retries=args.retries,
+        dry_run=args.dry_run,
+    )
+    before = outcome.before
+    kept = outcome.task.retry_count
+    message = None
+    if args.retries:
+        was = before.retry_count if before is not None else 0
+        message = f"retry count cleared (was {was})" if was else "retry count was already 0"
+    elif kept:
+        message = (
+            f"retry count kept: {kept} (it counts against the retry limit; "
+            f"{ctx.command('reset', args.task_id, '--retries')} clears it)"
+        )
+    return outcome_json(outcome, args, tracker.store.location, message=message)
 
 
 def lease(text: str) -> timedelta:
@@ -125,11 +186,21 @@ def args_claim(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pid",
         type=count,
+        metavar="PID",
         help="the process on this host that works on the tasks: when it dies, they may be "
         "claimed again at once",
     )
-    parser.add_argument("--cross-phase", action="store_true", help="let dependencies alone decide")
-    parser.add_argument("--max-retries", type=count, help="also retry failed tasks below this")
+    parser.add_argument(
+        "--cross-phase",
+        action="store_true",
+        help="let dependencies alone decide (later phases need not wait for earlier ones)",
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=count,
+        metavar="N",
+        help="also claim failed tasks retried fewer than N times (default: none)",
+    )
 
 
 def run_claim(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
