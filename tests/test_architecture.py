@@ -4,8 +4,8 @@ Layers, lowest first (a module may import its own layer or lower ones, never hig
 
     errors, ids, _version, _jsontext, _timestamps, graph
     model, planmodel, planlines
-    pure functions: summary, transitions, scheduling, leases, journal, validation, planfile,
-        plansync
+    pure functions: summary, transitions, runs, scheduling, leases, journal, validation,
+        planfile, plansync
     codec, _decode
     store
     tracker, _tracker_base
@@ -38,6 +38,7 @@ LAYERS: list[set[str]] = [
         "validation",
         "planfile",
         "plansync",
+        "runs",
     },
     {"codec", "_decode"},
     {"store"},
