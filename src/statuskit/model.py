@@ -202,6 +202,16 @@ class Summary:
     skipped: int = 0
     """Tasks deliberately not done."""
 
+    @property
+    def complete(self) -> bool:
+        """Every task is done (completed or skipped); a plan with a failed task never is."""
+        return self.completed + self.skipped == self.total
+
+    @property
+    def blocked(self) -> bool:
+        """Some task failed: the plan cannot complete until it is retried, skipped or reset."""
+        return self.failed > 0
+
     @classmethod
     def of(cls, counts: Mapping[TaskState, int]) -> Summary:
         """The summary of these counts per state (states left out count 0)."""

@@ -35,12 +35,12 @@ def progress_percent(summary: Summary) -> float:
 
 def is_complete(summary: Summary) -> bool:
     """Every task is done (completed or skipped). A plan with a failed task is never complete."""
-    return summary.completed + summary.skipped == summary.total
+    return summary.complete
 
 
 def is_blocked(summary: Summary) -> bool:
     """Some task failed, so the plan cannot be complete until it is retried, skipped or reset."""
-    return summary.failed > 0
+    return summary.blocked
 
 
 @attrs.frozen

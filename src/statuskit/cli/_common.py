@@ -30,14 +30,13 @@ def run_json(run: Run) -> dict[str, Any]:
 def summary_json(status: PlanStatus | Summary) -> dict[str, Any]:
     """Counts per state, percent, and whether the plan is complete or blocked."""
     from statuskit.codec import encode_summary
-    from statuskit.summary import is_blocked, is_complete
 
     summary = status if isinstance(status, Summary) else status.summary
     return {
         **encode_summary(summary),
         "percent": summary.percent,
-        "complete": is_complete(summary),
-        "blocked": is_blocked(summary),
+        "complete": summary.complete,
+        "blocked": summary.blocked,
     }
 
 
